@@ -1,0 +1,52 @@
+# Two commands matter: `make run` (set up and serve the demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run install migrate demo serve test lint format bench messages clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock ".[dev]"
+	@rm -rf build *.egg-info
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+
+demo: migrate
+	$(MANAGE) seed_demo
+
+run: demo
+	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) infra/run-embedded
+
+test: install
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy platform
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m pytest tests/bench -p no:randomly -s -q
+
+messages: install
+	cd platform && ../$(PY) ../manage.py makemessages -l es -l fr --no-obsolete --ignore '.venv/*'
+	$(PY) infra/compile_messages.py
+
+clean:
+	rm -rf var build *.egg-info

@@ -1,0 +1,54 @@
+"""Session hygiene and security headers (ARCHITECTURE.md security baseline)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+IDLE_KEY = "_last_activity"
+
+
+class SessionIdleTimeoutMiddleware:
+    """Ends a session idle for longer than SESSION_IDLE_TIMEOUT_SECONDS (15 minutes by default).
+
+    The absolute lifetime is SESSION_COOKIE_AGE (12 hours), set at login and never extended.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.get("_auth_user_id"):
+            now = int(time.time())
+            last = session.get(IDLE_KEY)
+            if last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT_SECONDS:
+                logout(request)
+            else:
+                session[IDLE_KEY] = now
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """CSP with frame-ancestors 'self'; private pages and API answers are never cached."""
+
+    CSP = (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self' ws: wss:; "
+        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/docs"):
+            response.setdefault("Content-Security-Policy", self.CSP)
+        if request.user.is_authenticated or request.path.startswith(("/api/", "/_allauth/")):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,178 @@
+"""People, their organisations and their accreditations to festival sessions."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class EmailUserManager(UserManager["User"]):
+    """Users are identified by email; there is no username."""
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:  # type: ignore[override]
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person. Staff users (``is_staff``) are the festival's admins."""
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=5, choices=settings.LANGUAGES, default="en"
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+    objects = EmailUserManager()  # type: ignore[assignment,misc]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class CompanyType(models.TextChoices):
+    PRODUCTION = "production", _("Production company")
+    DISTRIBUTOR = "distributor", _("Distributor")
+    WORLD_SALES = "world_sales", _("World sales")
+    POST_PRODUCTION = "post_production", _("Post-production house")
+    FUND = "fund", _("Fund or financier")
+    FESTIVAL = "festival", _("Festival")
+    BROADCASTER = "broadcaster", _("Broadcaster or platform")
+    PRESS = "press", _("Press")
+    OTHER = "other", _("Other")
+
+
+class Organisation(models.Model):
+    """A company that people act for: accreditations and, later, offers are made on its behalf."""
+
+    name = models.CharField(_("name"), max_length=200)
+    country = CountryField(_("country"))
+    company_type = models.CharField(_("company type"), max_length=32, choices=CompanyType.choices)
+    website = models.URLField(_("website"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(  # type: ignore[var-annotated]
+        settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("name"), "country", name="organisation_unique_name_country"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country.code})"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"
+
+
+class AccreditationCategory(models.TextChoices):
+    DISTRIBUTOR = "distributor", _("Distributor")
+    WORLD_SALES = "world_sales", _("World sales")
+    POST_PRODUCTION = "post_production", _("Post-production house")
+    FUND = "fund", _("Fund or financier")
+    PROGRAMMER = "programmer", _("Festival programmer")
+    BROADCASTER = "broadcaster", _("Broadcaster or platform")
+    PRESS = "press", _("Press")
+
+
+class AccreditationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Accreditation(models.Model):
+    """A person's right to take part in one session, on behalf of one organisation, in one category.
+
+    Status moves only through ``accounts.services.accreditation_transition``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accreditations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="accreditations")
+    session = models.ForeignKey("festival.Session", on_delete=models.PROTECT, related_name="accreditations")
+    category = models.CharField(_("category"), max_length=32, choices=AccreditationCategory.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AccreditationStatus.choices, default=AccreditationStatus.PENDING
+    )
+    motivation = models.TextField(_("why you are attending"), blank=True)
+    terms_accepted_at = models.DateTimeField(_("terms accepted at"))
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("accreditation")
+        verbose_name_plural = _("accreditations")
+        ordering = ["-created_at"]
+        constraints = [
+            # One live application per person and session; rejected or withdrawn ones stay for the record.
+            models.UniqueConstraint(
+                fields=["user", "session"],
+                condition=models.Q(status__in=["pending", "approved"]),
+                name="accreditation_one_live_per_user_session",
+            )
+        ]
+        indexes = [models.Index(fields=["session", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.session} ({self.get_status_display()})"

@@ -1,0 +1,16 @@
+"""Settings for the test suite: the base settings, with fast hashing and in-process side effects."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if "pool" in DATABASES["default"].get("OPTIONS", {}):
+    # Test transactions and the pool do not mix: tests hold one connection per process.
+    del DATABASES["default"]["OPTIONS"]["pool"]
