@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install migrate demo serve test lint format bench messages clean
+.PHONY: run install migrate demo totp test lint format bench messages clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -28,6 +28,9 @@ demo: migrate
 
 run: demo
 	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) infra/run-embedded
+
+totp: install
+	@$(MANAGE) demo_accounts --code
 
 test: install
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)

@@ -47,8 +47,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not request.path.startswith("/api/docs"):
-            response.setdefault("Content-Security-Policy", self.CSP)
+        response.setdefault("Content-Security-Policy", self.CSP)
         if request.user.is_authenticated or request.path.startswith(("/api/", "/_allauth/")):
             response["Cache-Control"] = "no-store"
         return response

@@ -184,11 +184,15 @@ def _require_admin(actor: User) -> None:
         raise Forbidden(refusal[1], code=refusal[0])
 
 
-def accreditation_approve(*, accreditation: Accreditation, admin: User, reason: str = "") -> Accreditation:
+def accreditation_approve(
+    *, accreditation: Accreditation, admin: User, reason: str = "", notify: bool = True
+) -> Accreditation:
+    """Approve a pending application; the applicant is emailed unless ``notify`` is False (demo seeding)."""
     _require_admin(admin)
     with transaction.atomic():
         result = accreditation_transition(accreditation=accreditation, to=S.APPROVED, actor=admin, reason=reason)
-        transaction.on_commit(lambda: _notify_decision(result.pk))
+        if notify:
+            transaction.on_commit(lambda: _notify_decision(result.pk))
     return result
 
 

@@ -1,7 +1,31 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts import views as account_views
+from festival import views as festival_views
 
 urlpatterns = [
+    path("", festival_views.home, name="home"),
+    path("dashboard/", account_views.dashboard, name="dashboard"),
+    path("organisation/", account_views.organisation, name="organisation"),
+    path("accreditations/apply/", account_views.accreditation_apply, name="accreditation-apply"),
+    path("accreditations/<int:pk>/withdraw/", account_views.accreditation_withdraw, name="accreditation-withdraw"),
+    path("staff/accreditations/", account_views.review_queue, name="review-queue"),
+    path("staff/accreditations/<int:pk>/<str:decision>/", account_views.review_decide, name="review-decide"),
+    path("films/", festival_views.film_list, name="film-list"),
+    path("films/<int:pk>/", festival_views.film_detail, name="film-detail"),
+    path("films/<int:pk>/poster/", festival_views.film_poster, name="film-poster"),
+    path("films/<int:pk>/edit/", festival_views.film_edit, name="film-edit"),
+    path("needs/<int:pk>/delete/", festival_views.need_delete, name="need-delete"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
+

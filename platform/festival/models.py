@@ -194,3 +194,10 @@ class PostProductionNeed(models.Model):
     @property
     def gap_minor(self) -> int:
         return self.estimated_cost_minor - self.secured_minor
+
+
+def _country_codes(film: Film) -> list[str]:
+    return [country.code for country in film.countries]
+
+
+Film.country_codes = property(_country_codes)  # type: ignore[attr-defined]

@@ -64,10 +64,10 @@ def _snapshot(instance: Any, fields: Iterable[str]) -> dict[str, Any]:
             value = value.isoformat()
         elif isinstance(value, Edition):
             value = value.pk
+        elif name == "countries" or isinstance(value, list):
+            value = [getattr(v, "code", v) for v in value]
         elif hasattr(value, "code") and not isinstance(value, str):  # a django-countries Country
             value = value.code
-        elif isinstance(value, list):
-            value = [getattr(v, "code", v) for v in value]
         out[name] = value
     return out
 

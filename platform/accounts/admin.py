@@ -1,0 +1,63 @@
+"""Operations staff's admin for people and accreditations. Decisions go through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.models import Accreditation, Membership, Organisation, User
+from core.errors import DomainError
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["email", "full_name", "language", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_active", "language"]
+    search_fields = ["email", "full_name"]
+    fields = ["email", "full_name", "language", "is_active", "is_staff", "last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined"]
+    ordering = ["email"]
+
+
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "country", "company_type"]
+    list_filter = ["company_type", "country"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Accreditation)
+class AccreditationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["user", "organisation", "session", "category", "status", "created_at"]
+    list_filter = ["status", "session", "category"]
+    search_fields = ["user__email", "user__full_name", "organisation__name"]
+    actions = ["approve"]
+    readonly_fields = [f.name for f in Accreditation._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=_("Approve the selected applications"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Accreditation]) -> None:
+        done = 0
+        for accreditation in queryset:
+            try:
+                services.accreditation_approve(accreditation=accreditation, admin=request.user)  # type: ignore[arg-type]
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{accreditation}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(count)d approved.") % {"count": done}, messages.SUCCESS)

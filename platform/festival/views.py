@@ -1,0 +1,119 @@
+"""Film pages: the list a professional browses, a film's page, and its producer's editing page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import ready_required
+from accounts.models import User
+from core.errors import DomainError
+from festival import services
+from festival.forms import FilmForm, NeedForm
+from festival.models import Film, PostProductionNeed
+from festival.selectors import film_financing, film_for_viewer, films_visible_to, is_film_team_member
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    from festival.models import Session
+
+    return render(request, "home.html", {"sessions": Session.objects.select_related("edition")})
+
+
+@ready_required
+def film_list(request: HttpRequest) -> HttpResponse:
+    films = films_visible_to(user=request.user)  # type: ignore[arg-type]
+    by_session: dict[object, list[Film]] = {}
+    for film in films.order_by("session__starts_on", "title"):
+        by_session.setdefault(film.session, []).append(film)
+    return render(request, "festival/film_list.html", {"films_by_session": by_session})
+
+
+def _film_or_404(request: HttpRequest, pk: int) -> Film:
+    film = film_for_viewer(user=request.user, film_id=pk)  # type: ignore[arg-type]
+    if film is None:
+        raise Http404(_("No such film."))
+    return film
+
+
+@ready_required
+def film_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    film = _film_or_404(request, pk)
+    user: User = request.user  # type: ignore[assignment]
+    return render(
+        request,
+        "festival/film_detail.html",
+        {
+            "film": film,
+            "financing": film_financing(film=film),
+            "can_edit": user.is_staff or is_film_team_member(user=user, film=film),
+        },
+    )
+
+
+@ready_required
+def film_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    film = _film_or_404(request, pk)
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.is_staff or is_film_team_member(user=user, film=film)):
+        message = _("Only the film's producer team can edit it.")
+        return render(request, "refused.html", {"message": message, "code": "not_film_team"}, status=403)
+    form = FilmForm(instance=film)
+    need_form = NeedForm(prefix="need")
+    status = 200
+    if request.method == "POST":
+        try:
+            if "need-category" in request.POST:
+                need_form = NeedForm(request.POST, prefix="need")
+                if need_form.is_valid():
+                    services.need_add(user=user, film=film, data=need_form.service_data())
+                    messages.success(request, _("Need added."))
+                    return redirect("film-edit", pk=film.pk)
+            else:
+                form = FilmForm(request.POST, instance=Film.objects.get(pk=film.pk))
+                if form.is_valid():
+                    services.film_update(user=user, film=film, data=form.service_data())
+                    if request.FILES.get("poster"):
+                        services.film_set_poster(user=user, film=film, poster=request.FILES["poster"])
+                    messages.success(request, _("Presentation saved."))
+                    return redirect("film-detail", pk=film.pk)
+        except DomainError as error:
+            target = need_form if "need-category" in request.POST else form
+            target.add_error(None, error.message)
+        status = 400
+    film.refresh_from_db()
+    return render(
+        request,
+        "festival/film_edit.html",
+        {"film": film, "form": form, "need_form": need_form, "financing": film_financing(film=film)},
+        status=status,
+    )
+
+
+@ready_required
+@require_POST
+def need_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    need = get_object_or_404(PostProductionNeed, pk=pk)
+    film = _film_or_404(request, need.film_id)
+    try:
+        services.need_remove(user=request.user, need=need)  # type: ignore[arg-type]
+        messages.success(request, _("Need removed."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("film-edit", pk=film.pk)
+
+
+@ready_required
+def film_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """Posters are private to the film's audience: served through the same visibility rule, not /media/."""
+    from django.http import FileResponse
+
+    film = _film_or_404(request, pk)
+    if not film.poster:
+        raise Http404(_("No poster."))
+    response = FileResponse(film.poster.open("rb"))
+    response["Cache-Control"] = "private, max-age=300"
+    return response
