@@ -46,11 +46,21 @@ def _isolated_cache(settings: Any) -> Iterator[None]:
 
 
 def make_user(
-    email: str, *, verified: bool = True, mfa: bool = True, staff: bool = False, full_name: str = "", language: str = "en"
+    email: str,
+    *,
+    verified: bool = True,
+    mfa: bool = True,
+    staff: bool = False,
+    full_name: str = "",
+    language: str = "en",
 ) -> User:
     user = User.objects.create_user(
-        email=email, password=PASSWORD, full_name=full_name or email.split("@")[0].title(), language=language,
-        is_staff=staff, is_superuser=staff,
+        email=email,
+        password=PASSWORD,
+        full_name=full_name or email.split("@")[0].title(),
+        language=language,
+        is_staff=staff,
+        is_superuser=staff,
     )
     EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     if mfa:
@@ -62,27 +72,49 @@ def make_org(name: str = "Cine Sur", country: str = "AR", company_type: str = "d
     return Organisation.objects.create(name=name, country=country, company_type=company_type)
 
 
-def make_session(edition: Edition, name: str, *, starts: dt.date, days: int = 5, max_films: int = 6) -> Session:
+def make_session(
+    edition: Edition, name: str, *, starts: dt.date, days: int = 5, max_films: int = 6
+) -> Session:
     return Session.objects.create(
-        edition=edition, name=name, city=name, country="FR", starts_on=starts, ends_on=starts + dt.timedelta(days=days),
+        edition=edition,
+        name=name,
+        city=name,
+        country="FR",
+        starts_on=starts,
+        ends_on=starts + dt.timedelta(days=days),
         max_films=max_films,
     )
 
 
 def make_film(session: Session | None, title: str = "La Sombra", **extra: Any) -> Film:
     values: dict[str, Any] = {
-        "title": title, "directors": ["Ana Pérez"], "countries": ["AR"], "production_company": "Sur Films",
-        "runtime_minutes": 95, "stage": "fine_cut", "genre": "drama", "logline_en": "A logline.",
+        "title": title,
+        "directors": ["Ana Pérez"],
+        "countries": ["AR"],
+        "production_company": "Sur Films",
+        "runtime_minutes": 95,
+        "stage": "fine_cut",
+        "genre": "drama",
+        "logline_en": "A logline.",
     }
     values.update(extra)
     return Film.objects.create(session=session, **values)
 
 
-def accredit(user: User, org: Organisation, session: Session, status: str = AccreditationStatus.APPROVED,
-             category: str = "distributor") -> Accreditation:
+def accredit(
+    user: User,
+    org: Organisation,
+    session: Session,
+    status: str = AccreditationStatus.APPROVED,
+    category: str = "distributor",
+) -> Accreditation:
     Membership.objects.get_or_create(user=user, organisation=org)
     return Accreditation.objects.create(
-        user=user, organisation=org, session=session, category=category, status=status,
+        user=user,
+        organisation=org,
+        session=session,
+        category=category,
+        status=status,
         terms_accepted_at=timezone.now(),
     )
 
@@ -116,11 +148,15 @@ class World:
         FilmTeamMember.objects.create(film=self.film, user=self.producer, organisation=self.producer_org)
         self.other_producer = make_user("producer@pampa.example")
         Membership.objects.create(user=self.other_producer, organisation=self.other_producer_org)
-        FilmTeamMember.objects.create(film=self.other_film, user=self.other_producer,
-                                      organisation=self.other_producer_org)
+        FilmTeamMember.objects.create(
+            film=self.other_film, user=self.other_producer, organisation=self.other_producer_org
+        )
         accredit(self.other_producer, self.other_producer_org, self.toulouse)
         self.need = PostProductionNeed.objects.create(
-            film=self.film, category="colour_grading", estimated_cost_minor=1_500_000, secured_minor=500_000,
+            film=self.film,
+            category="colour_grading",
+            estimated_cost_minor=1_500_000,
+            secured_minor=500_000,
             currency="EUR",
         )
 

@@ -9,11 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Accreditation, Membership, Organisation, User
+from accounts.permissions import acting_user
 from core.errors import DomainError
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UserAdmin(admin.ModelAdmin):
     list_display = ["email", "full_name", "language", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_active", "language"]
     search_fields = ["email", "full_name"]
@@ -22,14 +23,14 @@ class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ordering = ["email"]
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "country", "company_type"]
     list_filter = ["company_type", "country"]
     search_fields = ["name"]
@@ -37,7 +38,7 @@ class OrganisationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Accreditation)
-class AccreditationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AccreditationAdmin(admin.ModelAdmin):
     list_display = ["user", "organisation", "session", "category", "status", "created_at"]
     list_filter = ["status", "session", "category"]
     search_fields = ["user__email", "user__full_name", "organisation__name"]
@@ -55,7 +56,7 @@ class AccreditationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         done = 0
         for accreditation in queryset:
             try:
-                services.accreditation_approve(accreditation=accreditation, admin=request.user)  # type: ignore[arg-type]
+                services.accreditation_approve(accreditation=accreditation, admin=acting_user(request))
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{accreditation}: {error.message}", messages.ERROR)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.models import Accreditation, Organisation, User
-from accounts.permissions import AccountReady
+from accounts.permissions import AccountReady, acting_user
 from accounts.policy import is_festival_admin
 from accounts.serializers import (
     AccreditationApplySerializer,
@@ -35,10 +35,12 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(MeSerializer(request.user).data)
+        return Response(MeSerializer(acting_user(request)).data)
 
 
-class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Organisation]):
+class OrganisationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Organisation]
+):
     """Organisations are a directory: any signed-in person may list them, create one or join one."""
 
     serializer_class = OrganisationSerializer
@@ -49,18 +51,20 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def create(self, request: Request) -> Response:
         data = OrganisationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        organisation = services.organisation_create(user=request.user, **data.validated_data)
+        organisation = services.organisation_create(user=acting_user(request), **data.validated_data)
         return Response(OrganisationSerializer(organisation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=OrganisationSerializer)
     @action(detail=True, methods=["post"])
     def join(self, request: Request, pk: str | None = None) -> Response:
         organisation = self.get_object()
-        services.organisation_join(user=request.user, organisation=organisation)
+        services.organisation_join(user=acting_user(request), organisation=organisation)
         return Response(OrganisationSerializer(organisation).data)
 
 
-class AccreditationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Accreditation]):
+class AccreditationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Accreditation]
+):
     """A person's own accreditations; admins see and decide on everyone's."""
 
     serializer_class = AccreditationSerializer
@@ -89,7 +93,7 @@ class AccreditationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         if organisation is None:
             raise InvalidInput(_("No such organisation."), field="organisation")
         accreditation = services.accreditation_apply(
-            user=request.user, session=session, organisation=organisation, **values
+            user=acting_user(request), session=session, organisation=organisation, **values
         )
         return Response(AccreditationSerializer(accreditation).data, status=status.HTTP_201_CREATED)
 
@@ -97,7 +101,9 @@ class AccreditationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         accreditation = self.get_object()
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = decide(accreditation=accreditation, admin=request.user, reason=data.validated_data["reason"])
+        result = decide(
+            accreditation=accreditation, admin=acting_user(request), reason=data.validated_data["reason"]
+        )
         return Response(AccreditationSerializer(result).data)
 
     @extend_schema(request=DecisionSerializer, responses=AccreditationSerializer)
@@ -121,5 +127,5 @@ class AccreditationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         accreditation = self.get_object()
         if accreditation.user_id != request.user.pk:
             raise NotFound(_("No such accreditation."))
-        result = services.accreditation_withdraw(accreditation=accreditation, user=request.user)
+        result = services.accreditation_withdraw(accreditation=accreditation, user=acting_user(request))
         return Response(AccreditationSerializer(result).data)

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import LazyTypedChoiceField
 from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]
 
 from accounts.models import AccreditationCategory, CompanyType, Organisation, User
 from festival.models import Session
@@ -30,7 +30,7 @@ class OrganisationCreateForm(forms.Form):
     name = forms.CharField(label=_("Company name"), max_length=200)
     country = LazyTypedChoiceField(label=_("Country"), choices=countries)
     company_type = forms.ChoiceField(label=_("Company type"), choices=CompanyType.choices)
-    website = forms.URLField(label=_("Website"), required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
 
 class OrganisationJoinForm(forms.Form):
@@ -41,8 +41,12 @@ class AccreditationApplyForm(forms.Form):
     session = forms.ModelChoiceField(label=_("Session"), queryset=Session.objects.none())
     organisation = forms.ModelChoiceField(label=_("On behalf of"), queryset=Organisation.objects.none())
     category = forms.ChoiceField(label=_("Category"), choices=AccreditationCategory.choices)
-    motivation = forms.CharField(label=_("Why you are attending"), widget=forms.Textarea(attrs={"rows": 3}),
-                                 required=False, max_length=2000)
+    motivation = forms.CharField(
+        label=_("Why you are attending"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
     accept_terms = forms.BooleanField(
         label=_(
             "I accept the accreditation terms: screeners are for my professional evaluation only, every "
@@ -58,5 +62,6 @@ class AccreditationApplyForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
-                             max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )

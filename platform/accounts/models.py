@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -14,7 +15,7 @@ from django_countries.fields import CountryField
 class EmailUserManager(UserManager["User"]):
     """Users are identified by email; there is no username."""
 
-    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:  # type: ignore[override]
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -51,7 +52,7 @@ class User(AbstractUser):
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
-    objects = EmailUserManager()  # type: ignore[assignment,misc]
+    objects = EmailUserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")
@@ -94,9 +95,7 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                models.functions.Lower("name"), "country", name="organisation_unique_name_country"
-            )
+            models.UniqueConstraint(Lower("name"), "country", name="organisation_unique_name_country")
         ]
 
     def __str__(self) -> str:
@@ -143,7 +142,9 @@ class Accreditation(models.Model):
     Status moves only through ``accounts.services.accreditation_transition``.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accreditations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accreditations"
+    )
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="accreditations")
     session = models.ForeignKey("festival.Session", on_delete=models.PROTECT, related_name="accreditations")
     category = models.CharField(_("category"), max_length=32, choices=AccreditationCategory.choices)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from accounts.models import User
 from accounts.policy import account_readiness, is_festival_admin
 
 
@@ -32,3 +34,11 @@ class FestivalAdminOrReadOnly(AccountReady):
         if request.method in ("GET", "HEAD", "OPTIONS") or is_festival_admin(request.user):
             return True
         raise exceptions.PermissionDenied(_("Only festival admins can do this."), code="admin_required")
+
+
+def acting_user(request: Request | HttpRequest) -> User:
+    """The signed-in user of a request that a permission or decorator has already let through."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user

@@ -42,10 +42,12 @@ def account_readiness(user: User | AnonymousUser) -> Readiness:
     cached: Readiness | None = getattr(user, "_readiness", None)
     if cached is None:
         cached = Readiness(
-            email_verified=EmailAddress.objects.filter(user=user, verified=True, email__iexact=user.email).exists(),
+            email_verified=EmailAddress.objects.filter(
+                user=user, verified=True, email__iexact=user.email
+            ).exists(),
             mfa_enabled=Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
         )
-        user._readiness = cached  # type: ignore[union-attr]
+        user._readiness = cached  # type: ignore[attr-defined]
     return cached
 
 

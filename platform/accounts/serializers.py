@@ -29,8 +29,17 @@ class AccreditationSerializer(serializers.ModelSerializer[Accreditation]):
     class Meta:
         model = Accreditation
         fields = [
-            "id", "user_email", "session", "session_name", "organisation", "category", "status",
-            "motivation", "decision_reason", "decided_at", "created_at",
+            "id",
+            "user_email",
+            "session",
+            "session_name",
+            "organisation",
+            "category",
+            "status",
+            "motivation",
+            "decision_reason",
+            "decided_at",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -54,8 +63,16 @@ class MeSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "language", "is_staff", "email_verified", "mfa_enabled",
-                  "organisations"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "language",
+            "is_staff",
+            "email_verified",
+            "mfa_enabled",
+            "organisations",
+        ]
 
     def get_email_verified(self, user: User) -> bool:
         from accounts.policy import account_readiness

@@ -35,7 +35,9 @@ def organisation_create(
     if not name:
         raise InvalidInput(_("An organisation needs a name."), field="name")
     if country not in dict(countries):
-        raise InvalidInput(_("“%(value)s” is not an ISO 3166 country code.") % {"value": country}, field="country")
+        raise InvalidInput(
+            _("“%(value)s” is not an ISO 3166 country code.") % {"value": country}, field="country"
+        )
     if company_type not in CompanyType.values:
         raise InvalidInput(_("Unknown company type."), field="company_type")
     with transaction.atomic():
@@ -62,7 +64,9 @@ def organisation_join(*, user: User, organisation: Organisation) -> Membership:
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(user=user, organisation=organisation)
         if created:
-            audit_record(action="organisation.joined", actor=user, organisation=organisation, target=organisation)
+            audit_record(
+                action="organisation.joined", actor=user, organisation=organisation, target=organisation
+            )
     return membership
 
 
@@ -117,8 +121,14 @@ def accreditation_transition(
         actor=actor,
         organisation=locked.organisation,
         target=locked,
-        data={"from": previous, "to": to, "reason": reason, "session_id": locked.session_id,
-              "user_id": locked.user_id, "category": locked.category},
+        data={
+            "from": previous,
+            "to": to,
+            "reason": reason,
+            "session_id": locked.session_id,
+            "user_id": locked.user_id,
+            "category": locked.category,
+        },
         ip=ip,
     )
     accreditation.refresh_from_db()
@@ -145,7 +155,9 @@ def accreditation_apply(
             _("Accept the accreditation terms (including viewing reports) to apply."), field="accept_terms"
         )
     if not Membership.objects.filter(user=user, organisation=organisation).exists():
-        raise InvalidInput(_("You can only apply on behalf of an organisation you belong to."), field="organisation")
+        raise InvalidInput(
+            _("You can only apply on behalf of an organisation you belong to."), field="organisation"
+        )
     if timezone.now() > session.screening_closes_at:
         raise Conflict(_("This session is over: applications are closed."), field="session")
     with transaction.atomic():
@@ -190,7 +202,9 @@ def accreditation_approve(
     """Approve a pending application; the applicant is emailed unless ``notify`` is False (demo seeding)."""
     _require_admin(admin)
     with transaction.atomic():
-        result = accreditation_transition(accreditation=accreditation, to=S.APPROVED, actor=admin, reason=reason)
+        result = accreditation_transition(
+            accreditation=accreditation, to=S.APPROVED, actor=admin, reason=reason
+        )
         if notify:
             transaction.on_commit(lambda: _notify_decision(result.pk))
     return result
@@ -213,7 +227,9 @@ def accreditation_revoke(*, accreditation: Accreditation, admin: User, reason: s
     if not reason.strip():
         raise InvalidInput(_("Give a reason for revoking this accreditation."), field="reason")
     with transaction.atomic():
-        result = accreditation_transition(accreditation=accreditation, to=S.REVOKED, actor=admin, reason=reason)
+        result = accreditation_transition(
+            accreditation=accreditation, to=S.REVOKED, actor=admin, reason=reason
+        )
         transaction.on_commit(lambda: _notify_decision(result.pk))
     return result
 
@@ -238,7 +254,9 @@ def accreditation_decision_email(*, accreditation_id: int) -> None:
     from django.template.loader import render_to_string
     from django.utils import translation
 
-    accreditation = Accreditation.objects.select_related("user", "session", "organisation").get(pk=accreditation_id)
+    accreditation = Accreditation.objects.select_related("user", "session", "organisation").get(
+        pk=accreditation_id
+    )
     context: dict[str, Any] = {"accreditation": accreditation, "site_url": settings.SITE_URL}
     with translation.override(accreditation.user.language):
         subject = render_to_string("accounts/email/accreditation_decision_subject.txt", context).strip()

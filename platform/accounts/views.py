@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +16,7 @@ from accounts import services
 from accounts.decorators import admin_required, ready_required
 from accounts.forms import AccreditationApplyForm, DecisionForm, OrganisationCreateForm, OrganisationJoinForm
 from accounts.models import Accreditation, AccreditationStatus, User
+from accounts.permissions import acting_user
 from core.errors import DomainError
 from festival.models import Session
 from festival.selectors import films_of_team
@@ -50,7 +53,9 @@ def organisation(request: HttpRequest) -> HttpResponse:
                 create_form = OrganisationCreateForm(request.POST, prefix="create")
                 if create_form.is_valid():
                     org = services.organisation_create(user=user, **create_form.cleaned_data)
-                    messages.success(request, _("%(name)s created. You are its first member.") % {"name": org.name})
+                    messages.success(
+                        request, _("%(name)s created. You are its first member.") % {"name": org.name}
+                    )
                     return redirect("dashboard")
             else:
                 join_form = OrganisationJoinForm(request.POST, prefix="join")
@@ -99,9 +104,9 @@ def accreditation_apply(request: HttpRequest) -> HttpResponse:
 @ready_required
 @require_POST
 def accreditation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    accreditation = get_object_or_404(Accreditation, pk=pk, user=request.user)
+    accreditation = get_object_or_404(Accreditation, pk=pk, user=acting_user(request))
     try:
-        services.accreditation_withdraw(accreditation=accreditation, user=request.user)  # type: ignore[arg-type]
+        services.accreditation_withdraw(accreditation=accreditation, user=acting_user(request))
         messages.success(request, _("Application withdrawn."))
     except DomainError as error:
         messages.error(request, error.message)
@@ -111,12 +116,18 @@ def accreditation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", AccreditationStatus.PENDING)
-    accreditations = Accreditation.objects.select_related("user", "session", "organisation").filter(status=status)
+    accreditations = Accreditation.objects.select_related("user", "session", "organisation").filter(
+        status=status
+    )
     return render(
         request,
         "accounts/review_queue.html",
-        {"accreditations": accreditations, "status": status, "statuses": AccreditationStatus.choices,
-         "decision_form": DecisionForm()},
+        {
+            "accreditations": accreditations,
+            "status": status,
+            "statuses": AccreditationStatus.choices,
+            "decision_form": DecisionForm(),
+        },
     )
 
 
@@ -125,18 +136,21 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def review_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     accreditation = get_object_or_404(Accreditation, pk=pk)
     form = DecisionForm(request.POST)
-    decide = {
+    decisions: dict[str, Callable[..., Accreditation]] = {
         "approve": services.accreditation_approve,
         "reject": services.accreditation_reject,
         "revoke": services.accreditation_revoke,
-    }.get(decision)
+    }
+    decide = decisions.get(decision)
     if decide is None or not form.is_valid():
         messages.error(request, _("Unknown decision."))
         return redirect("review-queue")
     try:
-        decide(accreditation=accreditation, admin=request.user, reason=form.cleaned_data["reason"])
+        decide(accreditation=accreditation, admin=acting_user(request), reason=form.cleaned_data["reason"])
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Decision recorded; %(email)s has been emailed.") % {"email": accreditation.user.email})
+        messages.success(
+            request, _("Decision recorded; %(email)s has been emailed.") % {"email": accreditation.user.email}
+        )
     return redirect("review-queue")

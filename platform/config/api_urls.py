@@ -11,6 +11,8 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("films", FilmViewSet, basename="film")
 router.register("needs", NeedViewSet, basename="need")
 
+app_name = "api"
+
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("", include(router.urls)),

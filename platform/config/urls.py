@@ -11,7 +11,11 @@ urlpatterns = [
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("organisation/", account_views.organisation, name="organisation"),
     path("accreditations/apply/", account_views.accreditation_apply, name="accreditation-apply"),
-    path("accreditations/<int:pk>/withdraw/", account_views.accreditation_withdraw, name="accreditation-withdraw"),
+    path(
+        "accreditations/<int:pk>/withdraw/",
+        account_views.accreditation_withdraw,
+        name="accreditation-withdraw",
+    ),
     path("staff/accreditations/", account_views.review_queue, name="review-queue"),
     path("staff/accreditations/<int:pk>/<str:decision>/", account_views.review_decide, name="review-decide"),
     path("films/", festival_views.film_list, name="film-list"),
@@ -24,8 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
-    path("api/", include("config.api_urls")),
+    path("api/", include("config.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
-

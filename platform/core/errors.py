@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 
 
 class DomainError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:

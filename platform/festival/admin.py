@@ -9,47 +9,50 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import acting_user
 from core.errors import DomainError
 from festival import services
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
 
 
 @admin.register(Edition)
-class EditionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EditionAdmin(admin.ModelAdmin):
     list_display = ["year", "name"]
 
     def save_model(self, request: HttpRequest, obj: Edition, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
         else:
-            created = services.edition_create(admin=request.user, year=obj.year, name=obj.name)  # type: ignore[arg-type]
+            created = services.edition_create(admin=acting_user(request), year=obj.year, name=obj.name)
             obj.pk = created.pk
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SessionAdmin(admin.ModelAdmin):
     list_display = ["name", "city", "starts_on", "ends_on", "screening_days_after_end", "max_films"]
     list_filter = ["edition"]
 
     def save_model(self, request: HttpRequest, obj: Session, form: Any, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in services.SESSION_FIELDS if name in form.cleaned_data}
-        saved = services.session_save(admin=request.user, session=obj if change else None, data=data)  # type: ignore[arg-type]
+        data = {
+            name: form.cleaned_data[name] for name in services.SESSION_FIELDS if name in form.cleaned_data
+        }
+        saved = services.session_save(admin=acting_user(request), session=obj if change else None, data=data)
         obj.pk = saved.pk
 
 
-class TeamInline(admin.TabularInline):  # type: ignore[type-arg]
+class TeamInline(admin.TabularInline):
     model = FilmTeamMember
     extra = 0
     autocomplete_fields = ["user"]
 
 
-class NeedInline(admin.TabularInline):  # type: ignore[type-arg]
+class NeedInline(admin.TabularInline):
     model = PostProductionNeed
     extra = 0
 
 
 @admin.register(Film)
-class FilmAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class FilmAdmin(admin.ModelAdmin):
     list_display = ["title", "session", "stage", "genre", "runtime_minutes"]
     list_filter = ["session", "stage", "genre"]
     search_fields = ["title", "original_title", "production_company"]
@@ -58,33 +61,37 @@ class FilmAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ["select_into_session"]
 
     def save_model(self, request: HttpRequest, obj: Film, form: Any, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in services.FILM_EDITABLE_FIELDS if name in form.cleaned_data}
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.FILM_EDITABLE_FIELDS
+            if name in form.cleaned_data
+        }
         if change:
-            services.film_update(user=request.user, film=obj, data=data)  # type: ignore[arg-type]
+            services.film_update(user=acting_user(request), film=obj, data=data)
         else:
-            obj.pk = services.film_create(admin=request.user, data=data).pk  # type: ignore[arg-type]
+            obj.pk = services.film_create(admin=acting_user(request), data=data).pk
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Team and need rows are written through the services, so each one is audited."""
-        admin_user = request.user
+        admin_user = acting_user(request)
         film: Film = form.instance
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             if isinstance(obj, FilmTeamMember):
-                services.film_team_remove(admin=admin_user, film=film, user=obj.user)  # type: ignore[arg-type]
+                services.film_team_remove(admin=admin_user, film=film, user=obj.user)
             else:
-                services.need_remove(user=admin_user, need=obj)  # type: ignore[arg-type]
+                services.need_remove(user=admin_user, need=obj)
         for obj in instances:
             if isinstance(obj, FilmTeamMember):
-                services.film_team_assign(  # type: ignore[arg-type]
+                services.film_team_assign(
                     admin=admin_user, film=film, user=obj.user, organisation=obj.organisation
                 )
             else:
                 data = {name: getattr(obj, name) for name in services.NEED_FIELDS}
                 if obj.pk:
-                    services.need_update(user=admin_user, need=obj, data=data)  # type: ignore[arg-type]
+                    services.need_update(user=admin_user, need=obj, data=data)
                 else:
-                    services.need_add(user=admin_user, film=film, data=data)  # type: ignore[arg-type]
+                    services.need_add(user=admin_user, film=film, data=data)
 
     @admin.action(description=_("Select into the session given in the filter"))
     def select_into_session(self, request: HttpRequest, queryset: QuerySet[Film]) -> None:
@@ -95,6 +102,6 @@ class FilmAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return
         for film in queryset:
             try:
-                services.film_select(admin=request.user, film=film, session=session)  # type: ignore[arg-type]
+                services.film_select(admin=acting_user(request), film=film, session=session)
             except DomainError as error:
                 self.message_user(request, f"{film}: {error.message}", messages.ERROR)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -13,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Organisation, User
-from accounts.permissions import AccountReady, FestivalAdminOrReadOnly
+from accounts.permissions import AccountReady, FestivalAdminOrReadOnly, acting_user
 from core.errors import InvalidInput
 from festival import services
 from festival.models import Film, PostProductionNeed, Session
@@ -29,9 +27,7 @@ from festival.serializers import (
 )
 
 
-class SessionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Session]
-):
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Session]):
     """Sessions are public to ready accounts; admins create and change them."""
 
     serializer_class = SessionSerializer
@@ -42,7 +38,7 @@ class SessionViewSet(
     def create(self, request: Request) -> Response:
         data = SessionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session = services.session_save(admin=request.user, data=data.validated_data)
+        session = services.session_save(admin=acting_user(request), data=data.validated_data)
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SessionSerializer, responses=SessionSerializer)
@@ -50,7 +46,7 @@ class SessionViewSet(
         session = self.get_object()
         data = SessionSerializer(session, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        session = services.session_save(admin=request.user, session=session, data=data.validated_data)
+        session = services.session_save(admin=acting_user(request), session=session, data=data.validated_data)
         return Response(SessionSerializer(session).data)
 
 
@@ -69,7 +65,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request: Request) -> Response:
         data = FilmInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        film = services.film_create(admin=request.user, data=data.validated_data)
+        film = services.film_create(admin=acting_user(request), data=data.validated_data)
         return Response(FilmSerializer(film).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FilmInputSerializer, responses=FilmSerializer)
@@ -77,7 +73,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         film = self.get_object()
         data = FilmInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        film = services.film_update(user=request.user, film=film, data=data.validated_data)
+        film = services.film_update(user=acting_user(request), film=film, data=data.validated_data)
         return Response(FilmSerializer(film).data)
 
     @extend_schema(request=FilmSelectSerializer, responses=FilmSerializer)
@@ -89,7 +85,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         session = Session.objects.filter(pk=data.validated_data["session"]).first()
         if session is None:
             raise InvalidInput(_("No such session."), field="session")
-        film = services.film_select(admin=request.user, film=film, session=session)
+        film = services.film_select(admin=acting_user(request), film=film, session=session)
         return Response(FilmSerializer(film).data)
 
     @extend_schema(request=TeamAssignSerializer, responses=FilmSerializer)
@@ -104,7 +100,9 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise InvalidInput(_("No such user."), field="user")
         if organisation is None:
             raise InvalidInput(_("No such organisation."), field="organisation")
-        services.film_team_assign(admin=request.user, film=film, user=member, organisation=organisation)
+        services.film_team_assign(
+            admin=acting_user(request), film=film, user=member, organisation=organisation
+        )
         return Response(FilmSerializer(film).data)
 
     @extend_schema(methods=["get"], responses=NeedSerializer(many=True))
@@ -116,7 +114,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return Response(NeedSerializer(film.needs.all(), many=True).data)
         data = NeedInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        need = services.need_add(user=request.user, film=film, data=data.validated_data)
+        need = services.need_add(user=acting_user(request), film=film, data=data.validated_data)
         return Response(NeedSerializer(need).data, status=status.HTTP_201_CREATED)
 
 
@@ -133,12 +131,10 @@ class NeedViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[PostProduct
         need = self.get_object()
         data = NeedInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        need = services.need_update(user=request.user, need=need, data=data.validated_data)
+        need = services.need_update(user=acting_user(request), need=need, data=data.validated_data)
         return Response(NeedSerializer(need).data)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         need = self.get_object()
-        services.need_remove(user=request.user, need=need)
+        services.need_remove(user=acting_user(request), need=need)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-

@@ -52,7 +52,9 @@ def _poster(title: str, index: int) -> SimpleUploadedFile:
     draw = ImageDraw.Draw(image)
     for y in range(height):
         t = y / height
-        draw.line([(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+        draw.line(
+            [(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        )
     font = ImageFont.load_default(size=44)
     words, lines, line = title.upper().split(), [], ""
     for word in words:
@@ -65,7 +67,9 @@ def _poster(title: str, index: int) -> SimpleUploadedFile:
     lines.append(line)
     for i, text in enumerate(lines):
         draw.text((40, 560 + i * 56), text, font=font, fill=(250, 247, 242))
-    draw.text((40, 830), "FILMS IN PROGRESS · WIP", font=ImageFont.load_default(size=22), fill=(250, 247, 242))
+    draw.text(
+        (40, 830), "FILMS IN PROGRESS · WIP", font=ImageFont.load_default(size=22), fill=(250, 247, 242)
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
     return SimpleUploadedFile(f"poster-{index}.jpg", buffer.getvalue(), content_type="image/jpeg")
@@ -87,15 +91,23 @@ def seed_demo(*, with_posters: bool = True) -> tuple[bool, Edition]:
     users = {person["key"]: _ensure_user(person) for person in data.PEOPLE}
     admin = next(users[p["key"]] for p in data.PEOPLE if p["role"] == "admin")
     with transaction.atomic():
-        edition = festival_services.edition_create(admin=admin, year=data.EDITION["year"], name=data.EDITION["name"])
+        edition = festival_services.edition_create(
+            admin=admin, year=data.EDITION["year"], name=data.EDITION["name"]
+        )
         sessions: dict[str, Session] = {}
         for session in data.SESSIONS:
             starts_on, ends_on = _session_dates(session["key"], session)
             sessions[session["key"]] = festival_services.session_save(
                 admin=admin,
-                data={"edition": edition, "name": session["name"], "city": session["city"],
-                      "country": session["country"], "venue": session["venue"],
-                      "starts_on": starts_on, "ends_on": ends_on},
+                data={
+                    "edition": edition,
+                    "name": session["name"],
+                    "city": session["city"],
+                    "country": session["country"],
+                    "venue": session["venue"],
+                    "starts_on": starts_on,
+                    "ends_on": ends_on,
+                },
             )
         organisations: dict[str, Organisation] = {}
         members = {p["organisation"]: users[p["key"]] for p in data.PEOPLE}
@@ -125,10 +137,13 @@ def seed_demo(*, with_posters: bool = True) -> tuple[bool, Edition]:
                 admin=admin,
                 session=sessions[film_data["session"]],
                 data={
-                    "title": film_data["title"], "original_title": film_data["original_title"],
-                    "directors": film_data["directors"], "countries": film_data["countries"],
+                    "title": film_data["title"],
+                    "original_title": film_data["original_title"],
+                    "directors": film_data["directors"],
+                    "countries": film_data["countries"],
                     "production_company": film_data["production_company"],
-                    "runtime_minutes": film_data["runtime_minutes"], "stage": film_data["stage"],
+                    "runtime_minutes": film_data["runtime_minutes"],
+                    "stage": film_data["stage"],
                     "genre": film_data["genre"],
                     **{f"logline_{lang}": text for lang, text in film_data["logline"].items()},
                     **{f"synopsis_{lang}": text for lang, text in film_data["synopsis"].items()},
@@ -136,10 +151,15 @@ def seed_demo(*, with_posters: bool = True) -> tuple[bool, Edition]:
             )
             for producer in film_data["producers"]:
                 festival_services.film_team_assign(
-                    admin=admin, film=film, user=users[producer], organisation=organisations[film_data["producer_org"]]
+                    admin=admin,
+                    film=film,
+                    user=users[producer],
+                    organisation=organisations[film_data["producer_org"]],
                 )
             for need in film_data["needs"]:
                 festival_services.need_add(user=admin, film=film, data=dict(need))
             if with_posters:
-                festival_services.film_set_poster(user=admin, film=film, poster=_poster(film_data["title"], index))
+                festival_services.film_set_poster(
+                    user=admin, film=film, poster=_poster(film_data["title"], index)
+                )
     return True, edition

@@ -14,7 +14,7 @@ from festival.services import FILM_EDITABLE_FIELDS
 from festival.validators import currency_exponent, iso4217_codes
 
 
-class FilmForm(forms.ModelForm):  # type: ignore[type-arg]
+class FilmForm(forms.ModelForm[Film]):
     directors_text = forms.CharField(
         label=_("Director(s)"), help_text=_("Separate several names with commas."), max_length=500
     )
@@ -41,17 +41,26 @@ class FilmForm(forms.ModelForm):  # type: ignore[type-arg]
 
 class NeedForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=NeedCategory.choices)
-    estimated_cost = forms.DecimalField(label=_("Estimated cost"), min_value=Decimal(0), max_digits=14,
-                                        decimal_places=3)
-    secured = forms.DecimalField(label=_("Already secured"), min_value=Decimal(0), max_digits=14,
-                                 decimal_places=3, required=False, initial=0)
+    estimated_cost = forms.DecimalField(
+        label=_("Estimated cost"), min_value=Decimal(0), max_digits=14, decimal_places=3
+    )
+    secured = forms.DecimalField(
+        label=_("Already secured"),
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=3,
+        required=False,
+        initial=0,
+    )
     currency = forms.CharField(label=_("Currency"), min_length=3, max_length=3, initial="EUR")
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000)
 
     def clean_currency(self) -> str:
         code = str(self.cleaned_data["currency"]).upper()
         if code not in iso4217_codes():
-            raise forms.ValidationError(_("“%(value)s” is not an ISO 4217 currency code."), params={"value": code})
+            raise forms.ValidationError(
+                _("“%(value)s” is not an ISO 4217 currency code."), params={"value": code}
+            )
         return code
 
     def clean(self) -> dict[str, Any]:
@@ -70,5 +79,10 @@ class NeedForm(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         c = self.cleaned_data
-        return {"category": c["category"], "estimated_cost_minor": c["estimated_cost_minor"],
-                "secured_minor": c["secured_minor"], "currency": c["currency"], "notes": c["notes"]}
+        return {
+            "category": c["category"],
+            "estimated_cost_minor": c["estimated_cost_minor"],
+            "secured_minor": c["secured_minor"],
+            "currency": c["currency"],
+            "notes": c["notes"],
+        }

@@ -44,7 +44,9 @@ class Session(models.Model):
         help_text=_("Screeners stay available this many days after the session ends."),
     )
     max_films = models.PositiveIntegerField(
-        _("films in the selection"), default=settings.FESTIVAL_FILMS_PER_SESSION, validators=[MinValueValidator(1)]
+        _("films in the selection"),
+        default=settings.FESTIVAL_FILMS_PER_SESSION,
+        validators=[MinValueValidator(1)],
     )
 
     class Meta:
@@ -52,7 +54,9 @@ class Session(models.Model):
         verbose_name_plural = _("sessions")
         ordering = ["starts_on"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="session_dates_ordered")
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="session_dates_ordered"
+            )
         ]
 
     def __str__(self) -> str:
@@ -94,12 +98,17 @@ class Film(models.Model):
     """A work in progress. It belongs to at most one session once selected."""
 
     session = models.ForeignKey(
-        Session, null=True, blank=True, on_delete=models.PROTECT, related_name="films", verbose_name=_("session")
+        Session,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="films",
+        verbose_name=_("session"),
     )
     title = models.CharField(_("title"), max_length=200)
     original_title = models.CharField(_("original title"), max_length=200, blank=True)
     directors = models.JSONField(_("directors"), default=list)
-    countries = CountryField(_("countries"), multiple=True)
+    countries = CountryField(_("countries"), multiple=True, multiple_sort=False)  # main country first
     production_company = models.CharField(_("production company"), max_length=200)
     synopsis_es = models.TextField(_("synopsis (Spanish)"), blank=True)
     synopsis_fr = models.TextField(_("synopsis (French)"), blank=True)
@@ -184,7 +193,8 @@ class PostProductionNeed(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(secured_minor__lte=models.F("estimated_cost_minor")), name="need_secured_le_cost"
+                condition=models.Q(secured_minor__lte=models.F("estimated_cost_minor")),
+                name="need_secured_le_cost",
             )
         ]
 

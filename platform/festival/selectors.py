@@ -26,7 +26,9 @@ def films_visible_to(*, user: User) -> QuerySet[Film]:
     films = Film.objects.select_related("session", "session__edition").prefetch_related("needs")
     if is_festival_admin(user):
         return films.all()
-    approved = Accreditation.objects.filter(user=user, status=AccreditationStatus.APPROVED).values("session_id")
+    approved = Accreditation.objects.filter(user=user, status=AccreditationStatus.APPROVED).values(
+        "session_id"
+    )
     return films.filter(Q(session_id__in=approved) | Q(team_members__user=user)).distinct()
 
 

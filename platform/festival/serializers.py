@@ -14,8 +14,20 @@ class SessionSerializer(serializers.ModelSerializer[Session]):
 
     class Meta:
         model = Session
-        fields = ["id", "edition", "name", "city", "country", "venue", "starts_on", "ends_on",
-                  "screening_days_after_end", "max_films", "screening_opens_at", "screening_closes_at"]
+        fields = [
+            "id",
+            "edition",
+            "name",
+            "city",
+            "country",
+            "venue",
+            "starts_on",
+            "ends_on",
+            "screening_days_after_end",
+            "max_films",
+            "screening_opens_at",
+            "screening_closes_at",
+        ]
 
 
 class NeedSerializer(serializers.ModelSerializer[PostProductionNeed]):
@@ -52,14 +64,31 @@ class FilmSerializer(serializers.ModelSerializer[Film]):
     class Meta:
         model = Film
         fields = [
-            "id", "session", "session_name", "title", "original_title", "directors", "countries",
-            "production_company", "logline_es", "logline_fr", "logline_en", "synopsis_es", "synopsis_fr",
-            "synopsis_en", "runtime_minutes", "stage", "genre", "poster", "needs", "financing",
+            "id",
+            "session",
+            "session_name",
+            "title",
+            "original_title",
+            "directors",
+            "countries",
+            "production_company",
+            "logline_es",
+            "logline_fr",
+            "logline_en",
+            "synopsis_es",
+            "synopsis_fr",
+            "synopsis_en",
+            "runtime_minutes",
+            "stage",
+            "genre",
+            "poster",
+            "needs",
+            "financing",
         ]
         read_only_fields = fields
 
     def get_financing(self, film: Film) -> list[dict[str, object]]:
-        return FinancingLineSerializer(film_financing(film=film), many=True).data  # type: ignore[return-value]
+        return FinancingLineSerializer(film_financing(film=film), many=True).data  # type: ignore[arg-type,return-value]
 
 
 class FilmInputSerializer(serializers.Serializer[None]):

@@ -18,12 +18,32 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
 
 FILM_EDITABLE_FIELDS = (
-    "title", "original_title", "directors", "countries", "production_company",
-    "synopsis_es", "synopsis_fr", "synopsis_en", "logline_es", "logline_fr", "logline_en",
-    "runtime_minutes", "stage", "genre",
+    "title",
+    "original_title",
+    "directors",
+    "countries",
+    "production_company",
+    "synopsis_es",
+    "synopsis_fr",
+    "synopsis_en",
+    "logline_es",
+    "logline_fr",
+    "logline_en",
+    "runtime_minutes",
+    "stage",
+    "genre",
 )
-SESSION_FIELDS = ("edition", "name", "city", "country", "venue", "starts_on", "ends_on",
-                  "screening_days_after_end", "max_films")
+SESSION_FIELDS = (
+    "edition",
+    "name",
+    "city",
+    "country",
+    "venue",
+    "starts_on",
+    "ends_on",
+    "screening_days_after_end",
+    "max_films",
+)
 NEED_FIELDS = ("category", "estimated_cost_minor", "secured_minor", "currency", "notes")
 
 
@@ -96,16 +116,18 @@ def session_save(*, admin: User, session: Session | None = None, data: Mapping[s
     _require_admin(admin)
     unknown = set(data) - set(SESSION_FIELDS)
     if unknown:
-        raise InvalidInput(_("Unknown field: %(field)s") % {"field": sorted(unknown)[0]}, field=sorted(unknown)[0])
+        raise InvalidInput(
+            _("Unknown field: %(field)s") % {"field": sorted(unknown)[0]}, field=sorted(unknown)[0]
+        )
     with transaction.atomic():
         creating = session is None
         instance = Session() if session is None else Session.objects.select_for_update().get(pk=session.pk)
         before = {} if creating else _snapshot(instance, SESSION_FIELDS)
         for name, value in data.items():
             setattr(instance, name, value)
-        _full_clean(instance)
-        if instance.ends_on < instance.starts_on:
+        if instance.ends_on and instance.starts_on and instance.ends_on < instance.starts_on:
             raise InvalidInput(_("A session cannot end before it starts."), field="ends_on")
+        _full_clean(instance)
         if not creating and instance.max_films < instance.films.count():
             raise Conflict(_("More films are already selected than this limit allows."), field="max_films")
         instance.save()
@@ -182,7 +204,9 @@ def film_set_poster(*, user: User, film: Film, poster: UploadedFile) -> Film:
     with transaction.atomic():
         locked = Film.objects.select_for_update().get(pk=film.pk)
         locked.poster.save(f"film-{film.pk}-{poster.name}", poster, save=True)
-        audit_record(action="film.poster_changed", actor=user, target=locked, data={"name": locked.poster.name})
+        audit_record(
+            action="film.poster_changed", actor=user, target=locked, data={"name": locked.poster.name}
+        )
     return locked
 
 
@@ -250,13 +274,15 @@ def _apply_need_fields(need: PostProductionNeed, data: Mapping[str, Any]) -> Non
         field = sorted(unknown)[0]
         raise InvalidInput(_("Unknown field: %(field)s") % {"field": field}, field=field)
     for name in ("estimated_cost_minor", "secured_minor"):
-        if name in data and (not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] < 0):
+        if name in data and (
+            not isinstance(data[name], int) or isinstance(data[name], bool) or data[name] < 0
+        ):
             raise InvalidInput(_("Amounts are whole, non-negative numbers of minor units."), field=name)
     for name, value in data.items():
         setattr(need, name, value)
-    _full_clean(need, exclude=["film"])
     if need.secured_minor > need.estimated_cost_minor:
         raise InvalidInput(_("The secured amount cannot exceed the estimated cost."), field="secured_minor")
+    _full_clean(need, exclude=["film"])
 
 
 def need_add(*, user: User, film: Film, data: Mapping[str, Any]) -> PostProductionNeed:
@@ -265,8 +291,12 @@ def need_add(*, user: User, film: Film, data: Mapping[str, Any]) -> PostProducti
         need = PostProductionNeed(film=film)
         _apply_need_fields(need, data)
         need.save()
-        audit_record(action="film.need_added", actor=user, target=film,
-                     data={"need_id": need.pk, **_snapshot(need, NEED_FIELDS)})
+        audit_record(
+            action="film.need_added",
+            actor=user,
+            target=film,
+            data={"need_id": need.pk, **_snapshot(need, NEED_FIELDS)},
+        )
     return need
 
 
@@ -279,8 +309,12 @@ def need_update(*, user: User, need: PostProductionNeed, data: Mapping[str, Any]
         locked.save()
         changes = _changes(before, _snapshot(locked, NEED_FIELDS))
         if changes:
-            audit_record(action="film.need_updated", actor=user, target=locked.film,
-                         data={"need_id": locked.pk, "changes": changes})
+            audit_record(
+                action="film.need_updated",
+                actor=user,
+                target=locked.film,
+                data={"need_id": locked.pk, "changes": changes},
+            )
     return locked
 
 
@@ -291,4 +325,6 @@ def need_remove(*, user: User, need: PostProductionNeed) -> None:
         film = need.film
         need_id = need.pk
         need.delete()
-        audit_record(action="film.need_removed", actor=user, target=film, data={"need_id": need_id, **snapshot})
+        audit_record(
+            action="film.need_removed", actor=user, target=film, data={"need_id": need_id, **snapshot}
+        )

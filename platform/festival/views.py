@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import ready_required
 from accounts.models import User
+from accounts.permissions import acting_user
 from core.errors import DomainError
 from festival import services
 from festival.forms import FilmForm, NeedForm
@@ -25,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @ready_required
 def film_list(request: HttpRequest) -> HttpResponse:
-    films = films_visible_to(user=request.user)  # type: ignore[arg-type]
+    films = films_visible_to(user=acting_user(request))
     by_session: dict[object, list[Film]] = {}
     for film in films.order_by("session__starts_on", "title"):
         by_session.setdefault(film.session, []).append(film)
@@ -33,7 +34,7 @@ def film_list(request: HttpRequest) -> HttpResponse:
 
 
 def _film_or_404(request: HttpRequest, pk: int) -> Film:
-    film = film_for_viewer(user=request.user, film_id=pk)  # type: ignore[arg-type]
+    film = film_for_viewer(user=acting_user(request), film_id=pk)
     if film is None:
         raise Http404(_("No such film."))
     return film
@@ -76,8 +77,9 @@ def film_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form = FilmForm(request.POST, instance=Film.objects.get(pk=film.pk))
                 if form.is_valid():
                     services.film_update(user=user, film=film, data=form.service_data())
-                    if request.FILES.get("poster"):
-                        services.film_set_poster(user=user, film=film, poster=request.FILES["poster"])
+                    poster = request.FILES.get("poster")
+                    if poster is not None:
+                        services.film_set_poster(user=user, film=film, poster=poster)
                     messages.success(request, _("Presentation saved."))
                     return redirect("film-detail", pk=film.pk)
         except DomainError as error:
@@ -99,7 +101,7 @@ def need_delete(request: HttpRequest, pk: int) -> HttpResponse:
     need = get_object_or_404(PostProductionNeed, pk=pk)
     film = _film_or_404(request, need.film_id)
     try:
-        services.need_remove(user=request.user, need=need)  # type: ignore[arg-type]
+        services.need_remove(user=acting_user(request), need=need)
         messages.success(request, _("Need removed."))
     except DomainError as error:
         messages.error(request, error.message)
@@ -114,6 +116,6 @@ def film_poster(request: HttpRequest, pk: int) -> HttpResponse:
     film = _film_or_404(request, pk)
     if not film.poster:
         raise Http404(_("No poster."))
-    response = FileResponse(film.poster.open("rb"))
+    response: HttpResponse = FileResponse(film.poster.open("rb"))  # type: ignore[assignment]
     response["Cache-Control"] = "private, max-age=300"
     return response

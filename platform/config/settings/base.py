@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
+
+# Lets Django classes be subscripted at run time (ModelForm[Film]) as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 PLATFORM_DIR = BASE_DIR / "platform"
@@ -27,7 +31,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    return int(value) if value else default
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "embedded-default-insecure-key-change-me-in-production")
@@ -35,6 +39,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "embedded-default-insecure-key-change-
 # but does not hold this key cannot rebuild a consistent chain after tampering.
 AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
+# Behind a proxy that sets X-Forwarded-For, its first hop is the client address recorded in the audit log.
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -146,6 +152,8 @@ else:
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "filesystem://"
+    for folder in ("queue", "processed"):
+        (VAR_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
         "data_folder_out": str(VAR_DIR / "celery" / "queue"),
@@ -197,11 +205,6 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Films in Progress"
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app",)
-HEADLESS_FRONTEND_URLS = {
-    "account_confirm_email": f"{SITE_URL}/accounts/confirm-email/{{key}}/",
-    "account_reset_password_from_key": f"{SITE_URL}/accounts/password/reset/key/{{key}}/",
-    "account_signup": f"{SITE_URL}/accounts/signup/",
-}
 
 # Sessions: new key at login (Django), 12 h absolute lifetime, 15 min idle timeout (middleware).
 SESSION_COOKIE_AGE = 12 * 3600
@@ -217,12 +220,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Films in Progress <no-reply@films-in-progress.test>")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Films in Progress <no-reply@films-in-progress.test>"
+)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

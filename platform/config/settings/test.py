@@ -1,7 +1,7 @@
 """Settings for the test suite: the base settings, with fast hashing and in-process side effects."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import DATABASES, STATIC_ROOT
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -14,3 +14,5 @@ STORAGES = {
 if "pool" in DATABASES["default"].get("OPTIONS", {}):
     # Test transactions and the pool do not mix: tests hold one connection per process.
     del DATABASES["default"]["OPTIONS"]["pool"]
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder otherwise

@@ -1,6 +1,5 @@
-from typing import Any
-
 import time
+from typing import Any
 
 from allauth.mfa import app_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
@@ -24,7 +23,7 @@ class Command(BaseCommand):
         if options["code"]:
             self.stdout.write(current_demo_code())
             return
-        self.stdout.write("Demo accounts (password for all: %s)" % data.DEMO_PASSWORD)
+        self.stdout.write(f"Demo accounts (password for all: {data.DEMO_PASSWORD})")
         for person in data.PEOPLE:
             self.stdout.write(f"  {person['role']:<13} {person['email']:<45} {person['full_name']}")
         self.stdout.write(

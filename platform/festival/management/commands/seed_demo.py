@@ -6,7 +6,9 @@ from festival.demo import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo edition (two sessions, twelve films, one account per role). Reuses an existing one."
+    help = (
+        "Create the demo edition (two sessions, twelve films, one account per role). Reuses an existing one."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         created, edition = seed_demo()

@@ -1,0 +1,193 @@
+"""`make run`'s embedded default, for real: a fresh SQLite database, the seeded demo, the ASGI server
+(uvicorn) and a Celery worker on the file-system broker, all as separate processes.
+
+Proves the home page and /api/schema/ answer; a demo professional logs in with password and TOTP over
+the pages and over allauth's headless API and sees their session's films; an admin's approval reaches
+the applicant by email through the real worker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from festival import demo_data
+from tests.conftest import totp_code
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _person(role: str, index: int = 0) -> demo_data.PersonData:
+    return [p for p in demo_data.PEOPLE if p["role"] == role][index]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    var = tmp_path_factory.mktemp("var")
+    env = {
+        **os.environ,
+        "VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(var / "mail"),
+    }
+    python = sys.executable
+    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["seed_demo"]):
+        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=300)
+    port = _free_port()
+    bin_dir = Path(python).parent
+    worker = subprocess.Popen(
+        [
+            str(bin_dir / "celery"),
+            "--workdir",
+            "platform",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "-l",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    web = subprocess.Popen(
+        [
+            str(bin_dir / "uvicorn"),
+            "--app-dir",
+            "platform",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base, var
+    finally:
+        for process in (web, worker):
+            process.send_signal(signal.SIGTERM)
+        for process in (web, worker):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, "no CSRF token in the form"
+    return match.group(1)
+
+
+def test_home_and_schema(server: tuple[str, Path]) -> None:
+    base, _ = server
+    home = httpx.get(base + "/")
+    assert home.status_code == 200 and "Toulouse" in home.text
+    schema = httpx.get(base + "/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"})
+    assert schema.status_code == 200 and "/api/films/" in schema.json()["paths"]
+
+
+def test_professional_logs_in_with_totp_on_the_pages_and_sees_films(server: tuple[str, Path]) -> None:
+    base, _ = server
+    person = _person("professional", 0)
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        login = client.get("/accounts/login/")
+        step = client.post(
+            "/accounts/login/",
+            data={
+                "csrfmiddlewaretoken": _csrf(login.text),
+                "login": person["email"],
+                "password": demo_data.DEMO_PASSWORD,
+            },
+        )
+        assert step.status_code == 302 and step.headers["location"] == "/accounts/2fa/authenticate/"
+        mfa = client.get("/accounts/2fa/authenticate/")
+        done = client.post(
+            "/accounts/2fa/authenticate/",
+            data={"csrfmiddlewaretoken": _csrf(mfa.text), "code": totp_code(demo_data.DEMO_TOTP_SECRET)},
+        )
+        assert done.status_code == 302
+        films = client.get("/films/")
+        assert films.status_code == 200
+        toulouse_titles = [f["title"] for f in demo_data.FILMS if f["session"] == "toulouse"]
+        for title in toulouse_titles:
+            assert title.replace("'", "&#x27;") in films.text
+
+
+def _headless_login(base: str, email: str) -> str:
+    start = httpx.post(
+        base + "/_allauth/app/v1/auth/login", json={"email": email, "password": demo_data.DEMO_PASSWORD}
+    )
+    assert start.status_code == 401, start.text
+    body = start.json()
+    assert any(flow["id"] == "mfa_authenticate" and flow.get("is_pending") for flow in body["data"]["flows"])
+    token = body["meta"]["session_token"]
+    done = httpx.post(
+        base + "/_allauth/app/v1/auth/2fa/authenticate",
+        json={"code": totp_code(demo_data.DEMO_TOTP_SECRET)},
+        headers={"X-Session-Token": token},
+    )
+    assert done.status_code == 200, done.text
+    return str(done.json()["meta"]["session_token"])
+
+
+def test_api_login_with_totp_then_films_and_admin_approval_emails_through_the_worker(
+    server: tuple[str, Path],
+) -> None:
+    base, var = server
+    token = _headless_login(base, _person("professional", 1)["email"])
+    films = httpx.get(base + "/api/films/", headers={"X-Session-Token": token})
+    assert films.status_code == 200
+    assert len(films.json()["results"]) >= 6
+
+    admin_token = _headless_login(base, _person("admin")["email"])
+    pending = httpx.get(
+        base + "/api/accreditations/?status=pending", headers={"X-Session-Token": admin_token}
+    )
+    applicant = _person("applicant")
+    accreditation = next(a for a in pending.json()["results"] if a["user_email"] == applicant["email"])
+    approved = httpx.post(
+        f"{base}/api/accreditations/{accreditation['id']}/approve/",
+        json={"reason": ""},
+        headers={"X-Session-Token": admin_token},
+    )
+    assert approved.status_code == 200, approved.text
+
+    deadline = time.monotonic() + 30
+    mails: list[str] = []
+    while time.monotonic() < deadline and not mails:
+        mails = [p.read_text() for p in (var / "mail").glob("*.log")] if (var / "mail").exists() else []
+        time.sleep(0.3)
+    assert any(applicant["email"] in text for text in mails), "the worker did not send the decision email"
