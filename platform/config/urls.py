@@ -4,7 +4,10 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
+from accounts.admin_security import secure_admin_site
 from festival import views as festival_views
+
+secure_admin_site(admin.site)
 
 urlpatterns = [
     path("", festival_views.home, name="home"),
