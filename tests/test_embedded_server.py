@@ -2,8 +2,8 @@
 (uvicorn) and a Celery worker on the file-system broker, all as separate processes.
 
 Proves the home page and /api/schema/ answer; a demo professional logs in with password and TOTP over
-the pages and over allauth's headless API and sees their session's films; an admin's approval reaches
-the applicant by email through the real worker.
+the pages and over allauth's headless API and sees their session's films; an admin's decision reaches
+the applicant by email through the real worker; and the same in Chromium.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def _headless_login(base: str, email: str) -> str:
     return str(done.json()["meta"]["session_token"])
 
 
-def test_api_login_with_totp_then_films_and_admin_approval_emails_through_the_worker(
+def test_api_login_with_totp_then_films_and_admin_decision_emails_through_the_worker(
     server: tuple[str, Path],
 ) -> None:
     base, var = server
@@ -178,16 +178,67 @@ def test_api_login_with_totp_then_films_and_admin_approval_emails_through_the_wo
     )
     applicant = _person("applicant")
     accreditation = next(a for a in pending.json()["results"] if a["user_email"] == applicant["email"])
-    approved = httpx.post(
-        f"{base}/api/accreditations/{accreditation['id']}/approve/",
-        json={"reason": ""},
+    rejected = httpx.post(
+        f"{base}/api/accreditations/{accreditation['id']}/reject/",
+        json={"reason": "Please apply on behalf of your company"},
         headers={"X-Session-Token": admin_token},
     )
-    assert approved.status_code == 200, approved.text
+    assert rejected.status_code == 200, rejected.text
 
     deadline = time.monotonic() + 30
     mails: list[str] = []
     while time.monotonic() < deadline and not mails:
         mails = [p.read_text() for p in (var / "mail").glob("*.log")] if (var / "mail").exists() else []
         time.sleep(0.3)
-    assert any(applicant["email"] in text for text in mails), "the worker did not send the decision email"
+    assert any(applicant["email"] in text and "apply on behalf of your company" in text for text in mails), (
+        "the worker did not send the decision email"
+    )
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"), reason="Debian's chromium is not installed"
+)
+def test_in_a_real_browser_login_with_totp_and_a_clear_refusal(server: tuple[str, Path]) -> None:
+    """Chromium, driven by Playwright: a professional signs in with TOTP in Spanish and sees the films;
+    the applicant, whose accreditation is pending (or rejected), gets a page saying why there is nothing."""
+    from playwright.sync_api import sync_playwright
+
+    base, _ = server
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=flags)
+        try:
+            for person, expect_films in ((_person("professional", 2), True), (_person("applicant"), False)):
+                context = browser.new_context(locale="es")
+                page = context.new_page()
+                page.goto(base + "/accounts/login/")
+                page.fill("input[name=login]", person["email"])
+                page.fill("input[name=password]", demo_data.DEMO_PASSWORD)
+                page.click("main button[type=submit]")
+                page.fill("input[name=code]", totp_code(demo_data.DEMO_TOTP_SECRET))
+                page.click("main button[type=submit]")
+                page.wait_for_url(base + "/dashboard/")
+                assert page.locator("html").get_attribute("lang") == "es"
+                page.goto(base + "/films/")
+                cards = page.locator("article.film")
+                if expect_films:
+                    assert cards.count() >= 6
+                    assert (
+                        page.locator("article.film img.poster").first.evaluate("img => img.naturalWidth") > 0
+                    )
+                else:
+                    assert cards.count() == 0
+                    assert "acreditación" in page.locator("main").inner_text().lower()
+                context.close()
+        finally:
+            browser.close()

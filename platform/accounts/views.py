@@ -26,20 +26,22 @@ def _open_sessions():  # type: ignore[no-untyped-def]
     return Session.objects.filter(ends_on__gte=timezone.now().date()).select_related("edition")
 
 
+def _render_dashboard(
+    request: HttpRequest, user: User, apply_form: AccreditationApplyForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "accreditations": user.accreditations.select_related("session", "organisation"),
+        "organisations": user.organisations.all(),
+        "team_films": films_of_team(user=user),
+        "apply_form": apply_form,
+    }
+    return render(request, "accounts/dashboard.html", context, status=status)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    apply_form = AccreditationApplyForm(user=user, sessions=_open_sessions())
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {
-            "accreditations": user.accreditations.select_related("session", "organisation"),
-            "organisations": user.organisations.all(),
-            "team_films": films_of_team(user=user),
-            "apply_form": apply_form,
-        },
-    )
+    user = acting_user(request)
+    return _render_dashboard(request, user, AccreditationApplyForm(user=user, sessions=_open_sessions()))
 
 
 @login_required
@@ -88,17 +90,7 @@ def accreditation_apply(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Application sent. You will get an email when an admin decides."))
             return redirect("dashboard")
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {
-            "accreditations": user.accreditations.select_related("session", "organisation"),
-            "organisations": user.organisations.all(),
-            "team_films": films_of_team(user=user),
-            "apply_form": form,
-        },
-        status=400,
-    )
+    return _render_dashboard(request, user, form, status=400)
 
 
 @ready_required
