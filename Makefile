@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install migrate demo totp test lint format bench messages clean
+.PHONY: run install migrate demo totp test lint format bench messages vendor clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -45,11 +45,14 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
-	$(PY) -m pytest tests/bench -p no:randomly -s -q
+	RUN_BENCH=1 $(PY) -m pytest tests/bench -p no:xdist -s -q
 
 messages: install
 	cd platform && ../$(PY) ../manage.py makemessages -l es -l fr --no-obsolete --ignore '.venv/*'
 	$(PY) infra/compile_messages.py
+
+vendor:
+	infra/vendor.sh
 
 clean:
 	rm -rf var build *.egg-info

@@ -91,6 +91,8 @@ def test_totp_enrolment_creates_an_authenticator() -> None:
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    # Recovery codes come with the first authenticator, for the day the phone is lost.
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists()
 
 
 def _login(client: Client, email: str, password: str, ip: str) -> Any:

@@ -1,0 +1,33 @@
+"""Hooks through which feature apps add to the core's pages without the core importing them.
+
+A feature app registers, in its AppConfig.ready(), a function that returns the actions it offers on a
+film's page for a given user (ARCHITECTURE.md: dependencies flow one way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from accounts.models import User
+from festival.models import Film
+
+
+@dataclass(frozen=True)
+class FilmAction:
+    label: str
+    url: str
+    primary: bool = False
+
+
+FilmActionProvider = Callable[[Film, User], list[FilmAction]]
+_providers: list[FilmActionProvider] = []
+
+
+def register_film_actions(provider: FilmActionProvider) -> None:
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def film_actions(film: Film, user: User) -> list[FilmAction]:
+    return [action for provider in _providers for action in provider(film, user)]
