@@ -25,6 +25,7 @@ migrate: install
 
 demo: migrate
 	$(MANAGE) seed_demo
+	$(MANAGE) seed_demo_screeners
 
 run: demo
 	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) infra/run-embedded
@@ -38,7 +39,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy platform
+	$(VENV)/bin/mypy platform screening
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -166,6 +166,23 @@ def test_django_loads_the_catalogues(language: str, source: str, expected: str) 
         assert translation.gettext(source) == source
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_django_picks_plural_forms_with_the_catalogue_formula(language: str) -> None:
+    po_path = LOCALE_DIR / language / "LC_MESSAGES" / "django.po"
+    plurals = [entry for entry in entries(po_path) if entry.msgid_plural]
+    if not plurals:
+        pytest.skip("no plural entry in the catalogue yet")
+    plural_index = {"es": lambda n: int(n != 1), "fr": lambda n: int(n > 1)}[language]
+    with translation.override(language):
+        for entry in plurals:
+            for n in (0, 1, 2, 5):
+                if entry.msgctxt:
+                    text = translation.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, n)
+                else:
+                    text = translation.ngettext(entry.msgid, entry.msgid_plural, n)
+                assert text == entry.msgstr_plural[plural_index(n)], (label(entry), n)
+
+
 def test_placeholders_are_filled_in_translation() -> None:
     with translation.override("fr"):
         assert translation.gettext("Welcome, %(name)s") % {"name": "Ana"} == "Bienvenue, Ana"

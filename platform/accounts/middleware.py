@@ -36,14 +36,17 @@ class SessionIdleTimeoutMiddleware:
 class SecurityHeadersMiddleware:
     """CSP with frame-ancestors 'self'; private pages and API answers are never cached."""
 
-    CSP = (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-        "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self' ws: wss:; "
-        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
-    )
-
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # Presigned segment URLs point at the media store (S3 or its CDN): the player must reach it.
+        media = " ".join(settings.CSP_MEDIA_ORIGINS)
+        self.CSP = (
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'self'; worker-src 'self' blob:; "
+            f"connect-src 'self' ws: wss: {media}".rstrip()
+            + "; "
+            "frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)

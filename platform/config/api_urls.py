@@ -3,6 +3,15 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccreditationViewSet, MeView, OrganisationViewSet
 from festival.api import FilmViewSet, NeedViewSet, SessionViewSet
+from screening.api import (
+    AudienceRulesView,
+    CutCancelView,
+    FilmCutsView,
+    UploadAbortView,
+    UploadCompleteView,
+    UploadPartUrlsView,
+    UploadView,
+)
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
@@ -15,5 +24,12 @@ app_name = "api"
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
+    path("films/<int:film_id>/cuts/", FilmCutsView.as_view(), name="film-cuts"),
+    path("films/<int:film_id>/audience-rules/", AudienceRulesView.as_view(), name="film-audience-rules"),
+    path("cuts/<uuid:cut_id>/cancel/", CutCancelView.as_view(), name="cut-cancel"),
+    path("uploads/<int:upload_id>/", UploadView.as_view(), name="upload"),
+    path("uploads/<int:upload_id>/part-urls/", UploadPartUrlsView.as_view(), name="upload-part-urls"),
+    path("uploads/<int:upload_id>/complete/", UploadCompleteView.as_view(), name="upload-complete"),
+    path("uploads/<int:upload_id>/abort/", UploadAbortView.as_view(), name="upload-abort"),
     path("", include(router.urls)),
 ]

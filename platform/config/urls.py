@@ -26,6 +26,8 @@ urlpatterns = [
     path("films/<int:pk>/poster/", festival_views.film_poster, name="film-poster"),
     path("films/<int:pk>/edit/", festival_views.film_edit, name="film-edit"),
     path("needs/<int:pk>/delete/", festival_views.need_delete, name="need-delete"),
+    path("", include("screening.urls")),
+    path("screening/", include("screening.storage_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

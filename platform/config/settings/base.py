@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "festival",
+    "screening",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +283,32 @@ SPECTACULAR_SETTINGS = {
 # --- Festival -----------------------------------------------------------------------------------
 FESTIVAL_FILMS_PER_SESSION = env_int("FESTIVAL_FILMS_PER_SESSION", 6)
 FESTIVAL_SCREENING_DAYS_AFTER_END = env_int("FESTIVAL_SCREENING_DAYS_AFTER_END", 30)
+
+# --- Screening ---------------------------------------------------------------------------------
+# Screeners live in their own store, never under MEDIA_ROOT and never served without a signature.
+# "local" keeps them under SCREENING_MEDIA_ROOT; "s3" uses the bucket below (moto's server in tests).
+SCREENING_STORAGE = os.environ.get(
+    "SCREENING_STORAGE", "s3" if os.environ.get("AWS_STORAGE_BUCKET_NAME") else "local"
+)
+SCREENING_MEDIA_ROOT = Path(os.environ.get("SCREENING_MEDIA_ROOT", VAR_DIR / "screening"))
+SCREENING_S3_BUCKET = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+SCREENING_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+SCREENING_S3_REGION = os.environ.get("AWS_S3_REGION_NAME", "us-east-1")
+# Key-encryption key for the per-cut AES-128 keys: 32 bytes, urlsafe base64. Derived from SECRET_KEY when
+# unset (embedded default only; production.py requires it).
+SCREENING_KEY_ENCRYPTION_KEY = os.environ.get("SCREENING_KEY_ENCRYPTION_KEY", "")
+SCREENING_MAX_UPLOAD_BYTES = env_int("SCREENING_MAX_UPLOAD_BYTES", 60 * 1024**3)
+SCREENING_MAX_DURATION_SECONDS = env_int("SCREENING_MAX_DURATION_SECONDS", 4 * 3600)
+SCREENING_UPLOAD_PART_BYTES = env_int("SCREENING_UPLOAD_PART_BYTES", 32 * 1024**2)
+SCREENING_SEGMENT_SECONDS = env_int("SCREENING_SEGMENT_SECONDS", 6)
+SCREENING_GRANT_TTL_SECONDS = env_int("SCREENING_GRANT_TTL_SECONDS", 4 * 3600)
+SCREENING_URL_TTL_SECONDS = env_int("SCREENING_URL_TTL_SECONDS", 120)
+SCREENING_HEARTBEAT_SECONDS = env_int("SCREENING_HEARTBEAT_SECONDS", 15)
+SCREENING_REPORT_RETENTION_DAYS = env_int("SCREENING_REPORT_RETENTION_DAYS", 365)
+FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "")
+CSP_MEDIA_ORIGINS = [
+    o for o in os.environ.get("CSP_MEDIA_ORIGINS", SCREENING_S3_ENDPOINT_URL or "").split(",") if o
+]
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,54 @@
+// Live packaging progress on the producer's screener page, pushed over the WebSocket.
+(function () {
+  "use strict";
+  const table = document.querySelector("[data-cuts]");
+  if (!table) return;
+  const t = window.gettext || ((s) => s);
+  let socket = null;
+  let retry = 1000;
+
+  function render(cuts) {
+    let unknown = false;
+    cuts.forEach((cut) => {
+      const row = table.querySelector(`[data-cut="${cut.id}"]`);
+      if (!row) { unknown = true; return; }
+      const status = row.querySelector("[data-field=status]");
+      status.className = `status status-${cut.status}`;
+      status.dataset.status = cut.status;
+      row.querySelector("[data-field=progress]").value = cut.progress;
+      row.querySelector("[data-field=stage]").textContent = cut.stage ? `${Math.round(cut.progress)}% · ${cut.stage}` : "";
+      row.querySelector("[data-field=reason]").textContent = cut.failure_reason || "";
+      const labels = { uploading: t("Uploading"), queued: t("Waiting to be packaged"), processing: t("Packaging"),
+                       ready: t("Published"), failed: t("Failed"), cancelled: t("Cancelled") };
+      status.textContent = labels[cut.status] || cut.status;
+    });
+    // A cut that finished or appeared needs links and buttons only the server renders: reload once.
+    if (unknown || cuts.some((c) => c.status === "ready" && !table.querySelector(`[data-cut="${c.id}"] a`))) {
+      window.location.reload();
+    }
+  }
+
+  function connect() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${window.location.host}${table.dataset.socket}`);
+    socket.addEventListener("open", () => { retry = 1000; });
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "cuts") render(message.cuts);
+      if (message.type === "error") window.alert(message.detail);
+    });
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4404) return;
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    });
+  }
+
+  table.addEventListener("click", (event) => {
+    const id = event.target.dataset && event.target.dataset.cancel;
+    if (id && socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "cancel", cut: id }));
+  });
+  const uploader = document.querySelector("[data-uploader]");
+  if (uploader) uploader.addEventListener("screener:uploaded", () => window.location.reload());
+  connect();
+})();

@@ -1,0 +1,61 @@
+"""Admins' screening desk: cuts and grants to inspect, and instant revocation of a viewer's access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from accounts.permissions import acting_user
+from screening import services
+from screening.models import AccessRevocation, Cut, PlaybackGrant
+
+
+@admin.register(Cut)
+class CutAdmin(admin.ModelAdmin[Cut]):
+    list_display = ["film", "number", "status", "progress", "duration_s", "created_at", "published_at"]
+    list_filter = ["status"]
+    exclude = ["sealed_key"]  # the sealed content key is never shown, even to admins
+    readonly_fields = [f.name for f in Cut._meta.fields if f.name != "sealed_key"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PlaybackGrant)
+class PlaybackGrantAdmin(admin.ModelAdmin[PlaybackGrant]):
+    list_display = [
+        "viewer",
+        "organisation",
+        "cut",
+        "created_at",
+        "ended_at",
+        "end_reason",
+        "seconds_watched",
+    ]
+    list_filter = ["end_reason"]
+    search_fields = ["viewer__email"]
+    readonly_fields = [f.name for f in PlaybackGrant._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AccessRevocation)
+class AccessRevocationAdmin(admin.ModelAdmin[AccessRevocation]):
+    list_display = ["user", "film", "reason", "revoked_by", "created_at", "lifted_at"]
+    fields = ["user", "film", "reason"]
+    autocomplete_fields = ["user"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None
+
+    def save_model(self, request: HttpRequest, obj: AccessRevocation, form: Any, change: bool) -> None:
+        created = services.access_revoke(
+            admin=acting_user(request), user=obj.user, film=obj.film, reason=obj.reason
+        )
+        obj.pk = created.pk

@@ -1,0 +1,109 @@
+"""Live packaging progress for a film's producer team, over a WebSocket.
+
+The database is the source of truth: the worker writes progress to the cut (at most once a second) and
+this consumer reads it once a second and pushes what changed. That holds on the embedded default, where
+the worker is another process and the channel layer is in-memory, and in production alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.models import User
+from accounts.policy import account_readiness, is_festival_admin
+from core.errors import DomainError
+from festival.models import Film
+from screening import services
+from screening.models import Cut
+
+POLL_SECONDS = 1.0
+NOT_FOUND = 4404  # the same close code whether the film does not exist or the user is not on its team
+
+
+def _cut_states(film_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(c["public_id"]),
+            "number": c["number"],
+            "status": c["status"],
+            "progress": c["progress"],
+            "stage": c["stage"],
+            "failure_reason": c["failure_reason"],
+        }
+        for c in Cut.objects.filter(film_id=film_id)
+        .order_by("-number")
+        .values("public_id", "number", "status", "progress", "stage", "failure_reason")
+    ]
+
+
+def _may_follow(user: User, film_id: int) -> bool:
+    if not user.is_authenticated or not account_readiness(user).ready:
+        return False
+    film = Film.objects.filter(pk=film_id).first()
+    return film is not None and (is_festival_admin(user) or film.team_members.filter(user=user).exists())
+
+
+class CutProgressConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.film_id = int(self.scope["url_route"]["kwargs"]["film_id"])
+        self.user: User = self.scope["user"]
+        if not await database_sync_to_async(_may_follow)(self.user, self.film_id):
+            await self.close(code=NOT_FOUND)
+            return
+        await self.accept()
+        self.last: list[dict[str, Any]] | None = None
+        self.poller = asyncio.create_task(self._poll())
+
+    async def disconnect(self, code: int) -> None:
+        poller = getattr(self, "poller", None)
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+
+    async def _poll(self) -> None:
+        while True:
+            states = await database_sync_to_async(_cut_states)(self.film_id)
+            if states != self.last:
+                self.last = states
+                await self.send_json({"type": "cuts", "cuts": states})
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("action") != "cancel" or not content.get("cut"):
+            await self.send_json({"type": "error", "detail": "Unknown or malformed message."})
+            return
+        error = await database_sync_to_async(self._cancel)(str(content["cut"]))
+        if error:
+            await self.send_json({"type": "error", "detail": error})
+
+    def _cancel(self, cut_id: str) -> str | None:
+        if not _may_follow(self.user, self.film_id):
+            return "No such cut."
+        cut = (
+            Cut.objects.select_related("film").filter(public_id=cut_id, film_id=self.film_id).first()
+            if _looks_like_uuid(cut_id)
+            else None
+        )
+        if cut is None:
+            return "No such cut."
+        try:
+            services.cut_cancel(user=self.user, cut=cut)
+        except DomainError as error:
+            return error.message
+        return None
+
+
+def _looks_like_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

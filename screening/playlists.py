@@ -1,0 +1,72 @@
+"""Playlists rendered per grant from the packaged ones.
+
+The stored playlists never leave the server as they are: every variant, key and segment URI is
+rewritten for the grant that asks, so each viewer's URLs are their own (and, later, so each grant can
+pick the A or B variant of every segment for forensic watermarking).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.urls import reverse
+
+from screening.models import Cut
+from screening.signing import sign_path
+from screening.storage import media_store
+
+KEY_LINE = re.compile(r'^(#EXT-X-KEY:.*URI=")[^"]*(".*)$')
+RENDITION_NAME = re.compile(r"^[0-9]{3,4}p$")
+SEGMENT_NAME = re.compile(r"^seg_[0-9]{5}\.ts$")
+
+
+def stored_text(cut: Cut, relative: str) -> str:
+    """A packaged playlist's text. Published cuts never change, so it is cached without expiry."""
+    cache_key = f"screening:playlist:{cut.public_id}:{relative}"
+    text = cache.get(cache_key)
+    if text is None:
+        text = b"".join(media_store().open_stream(cut.media_prefix + relative)).decode()
+        cache.set(cache_key, text, timeout=None)
+    return str(text)
+
+
+def render_master(cut: Cut, grant_id: str) -> str:
+    lines = []
+    for line in stored_text(cut, "master.m3u8").splitlines():
+        if line and not line.startswith("#"):
+            rendition = line.split("/", 1)[0]
+            line = reverse("screening:media-playlist", args=[grant_id, rendition])
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def segment_url_maker(cut: Cut, grant_id: str, rendition: str, ttl: int) -> Callable[[str], str]:
+    """Signed, expiring segment URLs: S3 presigned in production, app-served and signed in the embedded
+    default (where the segment view re-checks the grant too)."""
+    store = media_store()
+    expires_at = int(time.time()) + ttl
+    if store.presigns_downloads:
+        return lambda name: store.signed_get_url(f"{cut.media_prefix}{rendition}/{name}", expires_in=ttl)
+
+    def local(name: str) -> str:
+        path = reverse("screening:segment", args=[grant_id, rendition, name])
+        return f"{path}?{sign_path(path, expires_at=expires_at)}"
+
+    return local
+
+
+def render_media(cut: Cut, grant_id: str, rendition: str, ttl: int) -> str:
+    key_uri = reverse("screening:key", args=[grant_id])
+    segment_url = segment_url_maker(cut, grant_id, rendition, ttl)
+    lines = []
+    for line in stored_text(cut, f"{rendition}/index.m3u8").splitlines():
+        match = KEY_LINE.match(line)
+        if match:
+            line = f"{match.group(1)}{key_uri}{match.group(2)}"
+        elif line and not line.startswith("#"):
+            line = segment_url(line.strip())
+        lines.append(line)
+    return "\n".join(lines) + "\n"

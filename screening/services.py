@@ -1,0 +1,412 @@
+"""Writes for screeners: cuts and uploads, packaging state, audience rules, grants and heartbeats.
+
+Each write is one transaction with its audit entry; side effects (the packaging task) run on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from accounts.models import AccreditationCategory, Organisation, User
+from accounts.policy import account_readiness, is_festival_admin
+from audit.services import audit_record
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from festival.models import Film
+from screening.models import (
+    AccessRevocation,
+    AudienceRules,
+    Cut,
+    CutStatus,
+    GrantEnd,
+    PlaybackGrant,
+    TerritoryMode,
+    Upload,
+    UploadStatus,
+)
+from screening.policy import admission
+from screening.storage import UploadNotFound, media_store
+
+VIDEO_EXTENSIONS = {".mp4", ".mov", ".mkv", ".mxf", ".m4v", ".avi", ".webm", ".ts", ".mpg", ".mpeg"}
+
+# --- The cut state machine -----------------------------------------------------------------------
+
+C = CutStatus
+CUT_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    C.UPLOADING: frozenset({C.QUEUED, C.CANCELLED}),
+    C.QUEUED: frozenset({C.PROCESSING, C.CANCELLED, C.FAILED}),
+    C.PROCESSING: frozenset({C.PROCESSING, C.READY, C.FAILED, C.CANCELLED, C.QUEUED}),
+    C.READY: frozenset(),
+    C.FAILED: frozenset(),
+    C.CANCELLED: frozenset(),
+}
+
+
+def cut_transition(
+    *, cut: Cut, to: str, actor: User | None, data: Mapping[str, Any] | None = None, **fields: Any
+) -> Cut:
+    """Move ``cut`` to ``to`` from its locked, re-read state; the only place its status changes."""
+    locked = Cut.objects.select_for_update().get(pk=cut.pk)
+    if to not in CUT_TRANSITIONS[locked.status]:
+        raise Conflict(
+            _("This cut is %(status)s and cannot become %(target)s.")
+            % {"status": locked.get_status_display(), "target": CutStatus(to).label},
+            code="illegal_transition",
+        )
+    previous = locked.status
+    locked.status = to
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    audit_record(
+        action=f"cut.{to}",
+        actor=actor,
+        target=locked,
+        data={"from": previous, "to": to, "film_id": locked.film_id, "number": locked.number, **(data or {})},
+    )
+    return locked
+
+
+def require_team(user: User, film: Film) -> None:
+    refusal = account_readiness(user).refusal()
+    if refusal:
+        raise Forbidden(refusal[1], code=refusal[0])
+    if not (is_festival_admin(user) or film.team_members.filter(user=user).exists()):
+        raise Forbidden(_("Only the film's producer team can manage its screener."), code="not_film_team")
+
+
+# --- Upload ---------------------------------------------------------------------------------------
+
+
+def _next_cut_number(film: Film) -> int:
+    """The film's next cut number; the film row lock makes concurrent uploads number one at a time."""
+    Film.objects.select_for_update().get(pk=film.pk)
+    last = Cut.objects.filter(film=film).order_by("-number").values_list("number", flat=True).first()
+    return (last or 0) + 1
+
+
+def cut_create(*, user: User, film: Film, filename: str, size: int, content_type: str = "") -> Cut:
+    """Start a new cut: a multipart upload in the store that the browser fills part by part."""
+    require_team(user, film)
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if not name or extension not in VIDEO_EXTENSIONS:
+        raise InvalidInput(_("Upload a video file (MP4, MOV, MKV, MXF...)."), field="filename")
+    if content_type and not content_type.startswith(
+        ("video/", "application/octet-stream", "application/mxf")
+    ):
+        raise InvalidInput(_("This file does not look like a video."), field="content_type")
+    if size <= 0:
+        raise InvalidInput(_("The file is empty."), field="size")
+    if size > settings.SCREENING_MAX_UPLOAD_BYTES:
+        raise InvalidInput(
+            _("The file is larger than the limit of %(gb)s GB.")
+            % {"gb": settings.SCREENING_MAX_UPLOAD_BYTES // 1024**3},
+            field="size",
+        )
+    part_size = settings.SCREENING_UPLOAD_PART_BYTES
+    part_count = max(1, math.ceil(size / part_size))
+    if part_count > 10_000:
+        part_size = math.ceil(size / 10_000)
+        part_count = math.ceil(size / part_size)
+    with transaction.atomic():
+        number = _next_cut_number(film)
+        cut = Cut.objects.create(
+            film=film,
+            number=number,
+            uploaded_by=user,
+            source_filename=name[:255],
+            source_size=size,
+            source_content_type=content_type[:100],
+            segment_seconds=settings.SCREENING_SEGMENT_SECONDS,
+        )
+        upload_id = media_store().multipart_create(cut.source_key, content_type or "application/octet-stream")
+        Upload.objects.create(
+            cut=cut, storage_upload_id=upload_id, part_size=part_size, part_count=part_count
+        )
+        audit_record(
+            action="cut.upload_started",
+            actor=user,
+            target=cut,
+            data={"film_id": film.pk, "number": number, "filename": name, "size": size},
+        )
+    return cut
+
+
+def _open_upload(user: User, upload: Upload) -> Upload:
+    require_team(user, upload.cut.film)
+    if upload.status != UploadStatus.OPEN:
+        raise Conflict(_("This upload is already %(status)s.") % {"status": upload.get_status_display()})
+    return upload
+
+
+def upload_part_urls(*, user: User, upload: Upload, part_numbers: Iterable[int]) -> dict[int, str]:
+    _open_upload(user, upload)
+    numbers = sorted(set(part_numbers))
+    if not numbers or numbers[0] < 1 or numbers[-1] > upload.part_count:
+        raise InvalidInput(
+            _("Part numbers go from 1 to %(count)s.") % {"count": upload.part_count}, field="part_numbers"
+        )
+    store = media_store()
+    return {
+        n: store.multipart_part_url(
+            upload.cut.source_key,
+            upload.storage_upload_id,
+            n,
+            expires_in=settings.SCREENING_URL_TTL_SECONDS * 10,
+        )
+        for n in numbers
+    }
+
+
+def upload_complete(*, user: User, upload: Upload, parts: list[tuple[int, str]]) -> Cut:
+    """Assemble the parts; the cut joins the packaging queue on commit."""
+    _open_upload(user, upload)
+    numbers = [n for n, _etag in parts]
+    if sorted(numbers) != list(range(1, upload.part_count + 1)):
+        raise InvalidInput(
+            _("Send every part from 1 to %(count)s before completing.") % {"count": upload.part_count},
+            field="parts",
+        )
+    store = media_store()
+    try:
+        store.multipart_complete(upload.cut.source_key, upload.storage_upload_id, sorted(parts))
+    except UploadNotFound as error:
+        raise Conflict(_("This upload is no longer open: start it again."), code="upload_gone") from error
+    except ValueError as error:
+        raise InvalidInput(str(error), field="parts") from error
+    stored_size = store.size(upload.cut.source_key)
+    if stored_size != upload.cut.source_size:
+        raise InvalidInput(_("The uploaded file does not have the announced size."), field="parts")
+    with transaction.atomic():
+        Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.COMPLETED)
+        cut = cut_transition(cut=upload.cut, to=C.QUEUED, actor=user, queued_at=timezone.now())
+        transaction.on_commit(lambda: _enqueue(cut.pk))
+    return cut
+
+
+def upload_abort(*, user: User, upload: Upload) -> Cut:
+    _open_upload(user, upload)
+    media_store().multipart_abort(upload.cut.source_key, upload.storage_upload_id)
+    with transaction.atomic():
+        Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.ABORTED)
+        return cut_transition(cut=upload.cut, to=C.CANCELLED, actor=user)
+
+
+def _enqueue(cut_id: int) -> None:
+    from screening.tasks import package_cut
+
+    package_cut.delay(cut_id)
+
+
+def cut_cancel(*, user: User, cut: Cut) -> Cut:
+    """Cancel a queued cut at once, or ask the worker to stop a cut being packaged."""
+    require_team(user, cut.film)
+    with transaction.atomic():
+        locked = Cut.objects.select_for_update().get(pk=cut.pk)
+        if locked.status == C.PROCESSING:
+            locked.cancel_requested = True
+            locked.save(update_fields=["cancel_requested"])
+            audit_record(
+                action="cut.cancel_requested", actor=user, target=locked, data={"film_id": cut.film_id}
+            )
+            return locked
+        return cut_transition(cut=locked, to=C.CANCELLED, actor=user)
+
+
+# --- Audience rules and revocation ---------------------------------------------------------------
+
+
+def audience_rules_set(
+    *,
+    user: User,
+    film: Film,
+    allowed_categories: list[str],
+    blocked_organisations: list[Organisation],
+    territory_mode: str,
+    territories: list[str],
+    max_plays_after_session: int | None,
+) -> AudienceRules:
+    require_team(user, film)
+    unknown = sorted(set(allowed_categories) - set(AccreditationCategory.values))
+    if unknown:
+        raise InvalidInput(
+            _("Unknown category: %(value)s") % {"value": unknown[0]}, field="allowed_categories"
+        )
+    if territory_mode not in TerritoryMode.values:
+        raise InvalidInput(_("Unknown territory mode."), field="territory_mode")
+    bad = sorted(set(territories) - set(dict(countries)))
+    if bad:
+        raise InvalidInput(
+            _("“%(value)s” is not an ISO 3166 country code.") % {"value": bad[0]}, field="territories"
+        )
+    if territory_mode != TerritoryMode.ALL and not territories:
+        raise InvalidInput(_("List at least one territory."), field="territories")
+    if max_plays_after_session is not None and max_plays_after_session < 0:
+        raise InvalidInput(_("The number of plays cannot be negative."), field="max_plays_after_session")
+    with transaction.atomic():
+        rules, _created = AudienceRules.objects.select_for_update().get_or_create(film=film)
+        rules.allowed_categories = sorted(set(allowed_categories))
+        rules.territory_mode = territory_mode
+        rules.territories = sorted(set(territories)) if territory_mode != TerritoryMode.ALL else []
+        rules.max_plays_after_session = max_plays_after_session
+        rules.save()
+        rules.blocked_organisations.set(blocked_organisations)
+        audit_record(
+            action="film.audience_rules_changed",
+            actor=user,
+            target=film,
+            data={
+                "allowed_categories": rules.allowed_categories,
+                "territory_mode": territory_mode,
+                "territories": rules.territories,
+                "max_plays_after_session": max_plays_after_session,
+                "blocked_organisation_ids": sorted(o.pk for o in blocked_organisations),
+            },
+        )
+    return rules
+
+
+def access_revoke(*, admin: User, user: User, film: Film | None, reason: str) -> AccessRevocation:
+    """Stop a viewer at once: their live grants end now, and every door refuses them from the next request."""
+    if not is_festival_admin(admin) or not account_readiness(admin).ready:
+        raise Forbidden(_("Only festival admins can revoke access."), code="admin_required")
+    if not reason.strip():
+        raise InvalidInput(_("Give a reason for revoking access."), field="reason")
+    with transaction.atomic():
+        revocation = AccessRevocation.objects.create(
+            user=user, film=film, reason=reason.strip(), revoked_by=admin
+        )
+        live = PlaybackGrant.objects.filter(viewer=user, ended_at__isnull=True)
+        if film is not None:
+            live = live.filter(cut__film=film)
+        ended = live.update(ended_at=timezone.now(), end_reason=GrantEnd.REVOKED)
+        audit_record(
+            action="screening.access_revoked",
+            actor=admin,
+            target=user,
+            data={"film_id": film.pk if film else None, "reason": reason.strip(), "grants_ended": ended},
+        )
+    return revocation
+
+
+# --- Grants and heartbeats ------------------------------------------------------------------------
+
+
+def device_hash(device_token: str) -> str:
+    return hashlib.sha256(device_token.encode()).hexdigest()
+
+
+def grant_issue(
+    *, user: User, cut: Cut, device_token: str, ip: str | None = None, user_agent: str = ""
+) -> PlaybackGrant:
+    """Press play: a short-lived grant bound to viewer, cut and device; the viewer's other streams end."""
+    if cut.status != C.READY:
+        raise NotFound(_("This screener is not available."))
+    if len(device_token) < 16:
+        raise InvalidInput(_("Missing device identifier."), field="device")
+    admitted = admission(user=user, film=cut.film, new_play=True)
+    now = timezone.now()
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)  # one grant issue per viewer at a time
+        superseded = PlaybackGrant.objects.filter(viewer=user, ended_at__isnull=True).update(
+            ended_at=now, end_reason=GrantEnd.SUPERSEDED
+        )
+        organisation_id = admitted.organisation_id
+        if organisation_id is None:  # an admin previewing: their company of record, if they have one
+            organisation_id = user.organisations.values_list("pk", flat=True).first()
+        grant = PlaybackGrant.objects.create(
+            viewer=user,
+            organisation_id=organisation_id,
+            cut=cut,
+            device_hash=device_hash(device_token),
+            expires_at=now + dt.timedelta(seconds=settings.SCREENING_GRANT_TTL_SECONDS),
+            ip=ip,
+            user_agent=user_agent[:300],
+        )
+        audit_record(
+            action="screening.grant_issued",
+            actor=user,
+            target=grant,
+            organisation=grant.organisation,
+            data={"cut_id": cut.pk, "film_id": cut.film_id, "superseded_grants": superseded},
+        )
+    return grant
+
+
+def grant_heartbeat(
+    *, grant: PlaybackGrant, position_s: float, played_ranges: list[tuple[float, float]]
+) -> PlaybackGrant:
+    """Record progress: the union of watched segments and seconds watched. Not audited (it is telemetry)."""
+    cut = grant.cut
+    duration = cut.duration_s or 0
+    segment = cut.segment_seconds or 6
+    indices: set[int] = set()
+    seconds = 0.0
+    for start, end in played_ranges:
+        start, end = max(0.0, float(start)), min(float(end), duration or float(end))
+        if end <= start:
+            continue
+        seconds += end - start
+        indices.update(range(int(start // segment), int(math.ceil(end / segment))))
+    with transaction.atomic():
+        locked = PlaybackGrant.objects.select_for_update().get(pk=grant.pk)
+        merged = sorted(set(locked.watched_segments) | {i for i in indices if i < max(cut.segment_count, 1)})
+        locked.watched_segments = merged
+        locked.seconds_watched = max(locked.seconds_watched, seconds)
+        locked.last_position_s = max(0.0, min(float(position_s), duration or float(position_s)))
+        locked.last_heartbeat_at = timezone.now()
+        locked.save(
+            update_fields=["watched_segments", "seconds_watched", "last_position_s", "last_heartbeat_at"]
+        )
+    return locked
+
+
+def grant_stop(*, grant: PlaybackGrant) -> None:
+    PlaybackGrant.objects.filter(pk=grant.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=GrantEnd.STOPPED
+    )
+
+
+def segment_fetched(*, grant: PlaybackGrant, rendition: str, name: str) -> None:
+    """The server's own record of which segments a grant fetched (for the viewing report)."""
+    from screening.models import SegmentFetch
+
+    index = int(name.removeprefix("seg_").removesuffix(".ts"))
+    SegmentFetch.objects.create(grant=grant, rendition=rendition, index=index)
+
+
+def cut_import(*, user: User, film: Film, path: Any) -> Cut:
+    """A new cut from a file already on the server (demo seeding, operations staff): no multipart upload."""
+    from pathlib import Path
+
+    source = Path(path)
+    require_team(user, film)
+    with transaction.atomic():
+        number = _next_cut_number(film)
+        cut = Cut.objects.create(
+            film=film,
+            number=number,
+            uploaded_by=user,
+            source_filename=source.name[:255],
+            source_size=source.stat().st_size,
+            segment_seconds=settings.SCREENING_SEGMENT_SECONDS,
+        )
+        media_store().put_file(cut.source_key, source, "video/mp4")
+        audit_record(
+            action="cut.imported",
+            actor=user,
+            target=cut,
+            data={"film_id": film.pk, "number": number, "filename": source.name},
+        )
+        cut = cut_transition(cut=cut, to=C.QUEUED, actor=user, queued_at=timezone.now())
+    return cut

@@ -1,0 +1,107 @@
+"""Screening fixtures: one real packaged ladder per worker, and a published cut that serves it.
+
+The ladder is made once (a 6 s testsrc2 clip, 640x360, one rung) by the real packaging code; each test
+copies it into its own local store under its own cut, with the cut's content key sealed as in production.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from screening.keyring import seal
+from screening.media.binary import ffmpeg_binary
+from screening.media.keys import new_content_key
+from screening.media.ladder import plan_ladder
+from screening.media.package import PackageResult, package_hls
+from screening.models import Cut, CutStatus
+from screening.storage import media_store
+from tests.conftest import World, logged_in_client
+from tests.screening.media.conftest import make_clip
+
+DEVICE = "device-token-of-the-test-browser-0001"
+
+
+@dataclass(frozen=True)
+class Packaged:
+    source: Path
+    out: Path
+    key: bytes
+    result: PackageResult
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    folder = tmp_path_factory.mktemp("ladder")
+    ffmpeg = ffmpeg_binary()
+    source = make_clip(ffmpeg, folder / "clip.mp4", width=640, height=360, seconds=6)
+    key = new_content_key()
+    result = package_hls(
+        source,
+        folder / "out",
+        renditions=plan_ladder(640, 360),
+        key=key,
+        key_uri="key",
+        segment_seconds=2,
+        ffmpeg=ffmpeg,
+        duration_s=6.0,
+    )
+    return Packaged(source=source, out=folder / "out", key=key, result=result)
+
+
+@pytest.fixture
+def store_root(settings: Any, tmp_path: Path) -> Path:
+    settings.SCREENING_STORAGE = "local"
+    settings.SCREENING_MEDIA_ROOT = tmp_path / "store"
+    return tmp_path / "store"
+
+
+def publish(world: World, packaged: Packaged) -> Cut:
+    """A READY cut of world.film serving the packaged ladder from the (local) store."""
+    cut = Cut.objects.create(
+        film=world.film,
+        number=Cut.objects.filter(film=world.film).count() + 1,
+        uploaded_by=world.producer,
+        source_filename="clip.mp4",
+        source_size=packaged.source.stat().st_size,
+        status=CutStatus.READY,
+        duration_s=packaged.result.duration_s,
+        width=640,
+        height=360,
+        segment_seconds=2,
+        renditions=[
+            {
+                "name": r.rendition.name,
+                "width": r.rendition.width,
+                "height": r.rendition.height,
+                "bandwidth": r.rendition.video_bitrate_k * 1000,
+            }
+            for r in packaged.result.renditions
+        ],
+        segment_count=packaged.result.renditions[0].segment_count,
+        sealed_key=seal(packaged.key),
+        published_at=timezone.now(),
+    )
+    store = media_store()
+    for relative in packaged.result.files:
+        store.put_file(cut.media_prefix + relative, packaged.out / relative, "application/octet-stream")
+    return cut
+
+
+@pytest.fixture
+def cut(world: World, packaged: Packaged, store_root: Path) -> Iterator[Cut]:
+    yield publish(world, packaged)
+    shutil.rmtree(store_root, ignore_errors=True)
+
+
+def viewer_client(user: Any, device: str = DEVICE) -> Client:
+    client = logged_in_client(user)
+    client.cookies["fip_device"] = device
+    return client
