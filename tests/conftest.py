@@ -25,6 +25,8 @@ from rest_framework.test import APIClient
 from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
 
+pytest_plugins = ["tests.live"]  # the embedded-server fixtures
+
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "correct horse battery staple"
 

@@ -8,14 +8,8 @@ the applicant by email through the real worker; and the same in Chromium.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,86 +17,9 @@ import pytest
 
 from festival import demo_data
 from tests.conftest import totp_code
+from tests.live import CHROMIUM, CHROMIUM_FLAGS, needs_chromium, person
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _person(role: str, index: int = 0) -> demo_data.PersonData:
-    return [p for p in demo_data.PEOPLE if p["role"] == role][index]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    var = tmp_path_factory.mktemp("var")
-    env = {
-        **os.environ,
-        "VAR_DIR": str(var),
-        "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
-        "REDIS_URL": "",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(var / "mail"),
-    }
-    python = sys.executable
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["seed_demo"]):
-        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=300)
-    port = _free_port()
-    bin_dir = Path(python).parent
-    worker = subprocess.Popen(
-        [
-            str(bin_dir / "celery"),
-            "--workdir",
-            "platform",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    web = subprocess.Popen(
-        [
-            str(bin_dir / "uvicorn"),
-            "--app-dir",
-            "platform",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base, var
-    finally:
-        for process in (web, worker):
-            process.send_signal(signal.SIGTERM)
-        for process in (web, worker):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def _csrf(html: str) -> str:
@@ -121,14 +38,14 @@ def test_home_and_schema(server: tuple[str, Path]) -> None:
 
 def test_professional_logs_in_with_totp_on_the_pages_and_sees_films(server: tuple[str, Path]) -> None:
     base, _ = server
-    person = _person("professional", 0)
+    guest = person("professional", 0)
     with httpx.Client(base_url=base, follow_redirects=False) as client:
         login = client.get("/accounts/login/")
         step = client.post(
             "/accounts/login/",
             data={
                 "csrfmiddlewaretoken": _csrf(login.text),
-                "login": person["email"],
+                "login": guest["email"],
                 "password": demo_data.DEMO_PASSWORD,
             },
         )
@@ -167,16 +84,16 @@ def test_api_login_with_totp_then_films_and_admin_decision_emails_through_the_wo
     server: tuple[str, Path],
 ) -> None:
     base, var = server
-    token = _headless_login(base, _person("professional", 1)["email"])
+    token = _headless_login(base, person("professional", 1)["email"])
     films = httpx.get(base + "/api/films/", headers={"X-Session-Token": token})
     assert films.status_code == 200
     assert len(films.json()["results"]) >= 6
 
-    admin_token = _headless_login(base, _person("admin")["email"])
+    admin_token = _headless_login(base, person("admin")["email"])
     pending = httpx.get(
         base + "/api/accreditations/?status=pending", headers={"X-Session-Token": admin_token}
     )
-    applicant = _person("applicant")
+    applicant = person("applicant")
     accreditation = next(a for a in pending.json()["results"] if a["user_email"] == applicant["email"])
     rejected = httpx.post(
         f"{base}/api/accreditations/{accreditation['id']}/reject/",
@@ -195,34 +112,21 @@ def test_api_login_with_totp_then_films_and_admin_decision_emails_through_the_wo
     )
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"), reason="Debian's chromium is not installed"
-)
+@needs_chromium
 def test_in_a_real_browser_login_with_totp_and_a_clear_refusal(server: tuple[str, Path]) -> None:
     """Chromium, driven by Playwright: a professional signs in with TOTP in Spanish and sees the films;
     the applicant, whose accreditation is pending (or rejected), gets a page saying why there is nothing."""
     from playwright.sync_api import sync_playwright
 
     base, _ = server
-    flags = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=flags)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
-            for person, expect_films in ((_person("professional", 2), True), (_person("applicant"), False)):
+            for someone, expect_films in ((person("professional", 2), True), (person("applicant"), False)):
                 context = browser.new_context(locale="es")
                 page = context.new_page()
                 page.goto(base + "/accounts/login/")
-                page.fill("input[name=login]", person["email"])
+                page.fill("input[name=login]", someone["email"])
                 page.fill("input[name=password]", demo_data.DEMO_PASSWORD)
                 page.click("main button[type=submit]")
                 page.fill("input[name=code]", totp_code(demo_data.DEMO_TOTP_SECRET))

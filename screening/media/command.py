@@ -36,9 +36,8 @@ X264_PRESET = "veryfast"
 X264_PROFILE = "high"
 AUDIO_CHANNELS = 2
 AUDIO_SAMPLE_RATE = 48000
-FALLBACK_FPS = (
-    30.0  # only sets the GOP ceiling when the source's rate is unknown; keyframes are forced by time
-)
+# Only sets the GOP ceiling when the source's frame rate is unknown: keyframes are forced by time.
+FALLBACK_FPS = 30.0
 MASTER_PLAYLIST = "master.m3u8"
 MEDIA_PLAYLIST = "index.m3u8"
 SEGMENT_PATTERN = "seg_%05d.ts"
@@ -167,17 +166,6 @@ def poster_command(
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"]
     argv += ["-ss", f"{at_s:.3f}", *_input(source)]
     argv += ["-map", "0:v:0", "-vf", f"scale={width}:{height},setsar=1", "-frames:v", "1"]
-    argv += [
-        "-map_metadata",
-        "-1",
-        "-c:v",
-        "mjpeg",
-        "-q:v",
-        "3",
-        "-f",
-        "image2",
-        "-update",
-        "1",
-        str(out_path),
-    ]
+    argv += ["-map_metadata", "-1", "-c:v", "mjpeg", "-q:v", "3"]
+    argv += ["-f", "image2", "-update", "1", str(out_path)]
     return argv

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +87,6 @@ class Packaged:
     progress: list[tuple[float, str]]
     private_dir_modes: dict[str, int] = field(default_factory=dict)
     leftover_private_dirs: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def package(source: Path, out_dir: Path, ffmpeg: str, temp_root: Path) -> Packaged:
@@ -105,7 +103,6 @@ def package(source: Path, out_dir: Path, ffmpeg: str, temp_root: Path) -> Packag
                 modes.setdefault(item.name, item.stat().st_mode & 0o777)
         return False
 
-    started = time.monotonic()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tempfile, "tempdir", str(temp_root))
         result = package_hls(
@@ -123,7 +120,6 @@ def package(source: Path, out_dir: Path, ffmpeg: str, temp_root: Path) -> Packag
         )
     packaged = Packaged(source, out_dir, key, result, progress, modes)
     packaged.leftover_private_dirs = [p.name for p in temp_root.iterdir()]
-    packaged.seconds = time.monotonic() - started
     return packaged
 
 

@@ -25,6 +25,7 @@ from screening.media.package import (
     package_hls,
 )
 from screening.media.playlist import read_master_playlist, read_media_playlist
+from screening.media.runner import TERMINATE_GRACE_S
 from tests.screening.media.conftest import CLIP_FPS, CLIP_SECONDS, KEY_URI, Packaged, probe_clip
 
 TS_PACKET = 188
@@ -233,7 +234,6 @@ def test_cancelling_stops_ffmpeg_quickly(
         seen_running.append(_ffmpeg_children())
         return True
 
-    started = time.monotonic()
     with pytest.raises(PackagingCancelled):
         package_hls(
             clip_720,
@@ -247,8 +247,9 @@ def test_cancelling_stops_ffmpeg_quickly(
             fps=facts.video.fps,
             has_audio=True,
         )
-    assert asked and asked[0] - started < 1.5  # asked within the first poll interval or two
-    assert time.monotonic() - asked[0] < 3  # ffmpeg was stopped, not waited for (a full run takes longer)
+    assert len(asked) == 1  # the first "stop" was obeyed
+    # SIGTERM ended ffmpeg within its grace period: stopped, not waited for.
+    assert time.monotonic() - asked[0] < TERMINATE_GRACE_S
     assert seen_running[0]  # ffmpeg was running when we said stop ...
     assert _ffmpeg_children() == []  # ... and is gone now
     assert list(out.iterdir()) == []

@@ -1,0 +1,90 @@
+"""End to end: an authorised viewer's signed master playlist is decoded by ffmpeg itself, through the
+key endpoint, into frames; the same playlist is refused once a rule fails."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+from django.urls import reverse
+
+from screening import services
+from screening.media.binary import ffmpeg_binary
+from screening.models import Cut
+from tests.conftest import World
+from tests.screening.conftest import DEVICE, Packaged, publish, viewer_client
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def _cookie_header(client: Client) -> str:
+    assert SESSION_KEY in client.session
+    return (
+        f"Cookie: {settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+        f"fip_device={DEVICE}\r\n"
+    )
+
+
+def _decode(url: str, headers: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            ffmpeg_binary(),
+            "-hide_banner",
+            "-nostdin",
+            "-headers",
+            headers,
+            "-i",
+            url,
+            "-map",
+            "0:v:0",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_ffmpeg_decodes_the_signed_stream_through_the_key_endpoint(
+    world: World, packaged: Packaged, store_root: Any, live_server: Any
+) -> None:
+    cut: Cut = publish(world, packaged)
+    client = viewer_client(world.pro)
+    grant = client.post(reverse("screening:grant-create", args=[cut.public_id])).json()
+    result = _decode(live_server.url + grant["master_url"], _cookie_header(client))
+    assert result.returncode == 0, result.stderr[-2000:]
+    frames = [line for line in result.stderr.splitlines() if "frame=" in line]
+    assert frames, result.stderr[-2000:]
+    decoded = int(frames[-1].split("frame=")[1].split()[0])
+    assert decoded >= 25 * 5  # 6 s at 25 fps, allowing for the last partial segment
+
+    # The server saw the key fetched and the segments fetched by this grant.
+    from screening.models import PlaybackGrant, SegmentFetch
+
+    assert PlaybackGrant.objects.get(pk=grant["grant"]).key_fetches >= 1
+    assert SegmentFetch.objects.filter(grant_id=grant["grant"]).count() >= cut.segment_count
+
+    # Revoke the viewer: the very same playlist URL is now refused and ffmpeg decodes nothing.
+    services.access_revoke(admin=world.admin, user=world.pro, film=world.film, reason="Test")
+    refused = _decode(live_server.url + grant["master_url"], _cookie_header(client))
+    assert refused.returncode != 0
+    assert "403" in refused.stderr
+
+
+def test_without_the_key_the_segments_do_not_decode(world: World, packaged: Packaged) -> None:
+    segment = next(packaged.out.glob("*/seg_00000.ts"))
+    result = subprocess.run(
+        [ffmpeg_binary(), "-hide_banner", "-nostdin", "-i", str(segment), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0 or "frame=    0" in result.stderr or "frame=" not in result.stderr
