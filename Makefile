@@ -46,6 +46,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
+	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the slower Python load generator")
 	RUN_BENCH=1 $(PY) -m pytest tests/bench -p no:xdist -s -q
 
 messages: install

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -375,6 +376,17 @@ def grant_stop(*, grant: PlaybackGrant) -> None:
     PlaybackGrant.objects.filter(pk=grant.pk, ended_at__isnull=True).update(
         ended_at=timezone.now(), end_reason=GrantEnd.STOPPED
     )
+
+
+def _key_fetch_counter(grant_id: object) -> str:
+    return f"screening:key-fetches:{grant_id}"
+
+
+def key_fetched(*, grant: PlaybackGrant) -> None:
+    """Count key fetches in the cache: no database write on the hot path; heartbeats persist the count."""
+    key = _key_fetch_counter(grant.pk)
+    if not cache.add(key, 1, timeout=settings.SCREENING_GRANT_TTL_SECONDS + 3600):
+        cache.incr(key)
 
 
 def segment_fetched(*, grant: PlaybackGrant, rendition: str, name: str) -> None:

@@ -13,7 +13,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -168,7 +167,7 @@ def media_playlist(request: HttpRequest, grant: PlaybackGrant, rendition: str) -
 @require_GET
 @media_door
 def key(request: HttpRequest, grant: PlaybackGrant) -> HttpResponse:
-    PlaybackGrant.objects.filter(pk=grant.pk).update(key_fetches=F("key_fetches") + 1)
+    services.key_fetched(grant=grant)
     return HttpResponse(unseal(grant.cut.sealed_key), content_type="application/octet-stream")
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
 IDLE_KEY = "_last_activity"
+ACTIVITY_GRANULARITY_SECONDS = 60
 
 
 class SessionIdleTimeoutMiddleware:
@@ -28,7 +29,9 @@ class SessionIdleTimeoutMiddleware:
             last = session.get(IDLE_KEY)
             if last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT_SECONDS:
                 logout(request)
-            else:
+            elif last is None or now - int(last) >= ACTIVITY_GRANULARITY_SECONDS:
+                # Written once a minute at most: a session write on every request (every playlist and key
+                # of a playing screener) would cost a database write per request.
                 session[IDLE_KEY] = now
         return self.get_response(request)
 

@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as account_views
 from accounts.admin_security import secure_admin_site
+from config.health import healthz
 from festival import views as festival_views
 
 secure_admin_site(admin.site)
 
 urlpatterns = [
     path("", festival_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("organisation/", account_views.organisation, name="organisation"),
     path("accreditations/apply/", account_views.accreditation_apply, name="accreditation-apply"),

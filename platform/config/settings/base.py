@@ -208,6 +208,8 @@ HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app",)
 
 # Sessions: new key at login (Django), 12 h absolute lifetime, 15 min idle timeout (middleware).
+# Read through the cache (Redis in production), written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 15 * 60)
 SESSION_COOKIE_HTTPONLY = True
