@@ -26,16 +26,15 @@ from django.urls import reverse  # noqa: E402
 
 def main(viewers: int, work: Path) -> None:
     call_command("migrate", verbosity=0)
-    from tests.conftest import World, make_user
-    from tests.screening.conftest import DEVICE, Packaged, publish
-    from tests.screening.media.conftest import make_clip
-
     from accounts.models import Accreditation, AccreditationStatus, Membership
     from screening import services
     from screening.media.binary import ffmpeg_binary
     from screening.media.keys import new_content_key
     from screening.media.ladder import plan_ladder
     from screening.media.package import package_hls
+    from tests.conftest import World, make_user
+    from tests.screening.conftest import DEVICE, Packaged, publish
+    from tests.screening.media.conftest import make_clip
 
     world = World()
     ffmpeg = ffmpeg_binary()

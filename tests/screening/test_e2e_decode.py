@@ -66,9 +66,9 @@ def test_ffmpeg_decodes_the_signed_stream_through_the_key_endpoint(
     assert decoded >= 25 * 5  # 6 s at 25 fps, allowing for the last partial segment
 
     # The server saw the key fetched and the segments fetched by this grant.
-    from screening.models import PlaybackGrant, SegmentFetch
-
     from django.core.cache import cache
+
+    from screening.models import SegmentFetch
 
     assert cache.get(f"screening:key-fetches:{grant['grant']}", 0) >= 1
     assert SegmentFetch.objects.filter(grant_id=grant["grant"]).count() >= cut.segment_count
