@@ -187,7 +187,8 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
     print(
         f"BENCH-INFO playlist doors {door_rps:.0f} req/s (p50 {door_p50:.1f} ms, {door_err} errors); "
         f"floor /healthz {floor_rps:.0f} req/s (p50 {floor_p50:.1f} ms, p99 {floor_p99:.1f} ms, "
-        f"{floor_err} errors); {CONNECTIONS} connections via {tool}, uvicorn 2 workers, {SECONDS:.0f} s each, "
+        f"{floor_err} errors); {CONNECTIONS} connections via {tool}, uvicorn 2 workers, "
+        f"{SECONDS:.0f} s each, "
         f"database {env['DATABASE_URL'].split(':')[0]}, cache {'redis' if env.get('REDIS_URL') else 'file'}"
     )
     assert floor_err == 0 and door_err == 0
