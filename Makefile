@@ -50,7 +50,9 @@ bench: install
 	RUN_BENCH=1 $(PY) -m pytest tests/bench -p no:xdist -s -q
 
 messages: install
-	cd platform && ../$(PY) ../manage.py makemessages -l es -l fr --no-obsolete --ignore '.venv/*'
+	$(MANAGE) makemessages -l es -l fr --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
+	$(MANAGE) makemessages -d djangojs -l es -l fr --no-obsolete --ignore '.venv/*' --ignore 'var/*' \
+		--ignore 'tests/*' --ignore 'platform/static/vendor/*'
 	$(PY) infra/compile_messages.py
 
 vendor:

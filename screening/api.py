@@ -54,7 +54,12 @@ class FilmCutsView(APIView):
         film = get_object_or_404(_visible_films(request), pk=film_id)
         data = CutCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cut = services.cut_create(user=acting_user(request), film=film, **data.validated_data)
+        cut = services.cut_create(
+            user=acting_user(request),
+            film=film,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            **data.validated_data,
+        )
         return Response(
             {"cut": CutSerializer(cut).data, "upload": UploadSerializer(cut.upload).data},
             status=status.HTTP_201_CREATED,

@@ -35,6 +35,8 @@ class Cut(models.Model):
     source_filename = models.CharField(max_length=255)
     source_size = models.PositiveBigIntegerField()
     source_content_type = models.CharField(max_length=100, blank=True)
+    # The uploader's Idempotency-Key: a retried "start upload" request finds the cut it already made
+    idempotency_key = models.CharField(max_length=100, blank=True)
     # Probed and packaged facts
     duration_s = models.FloatField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -61,7 +63,14 @@ class Cut(models.Model):
         verbose_name = _("cut")
         verbose_name_plural = _("cuts")
         ordering = ["film", "-number"]
-        constraints = [models.UniqueConstraint(fields=["film", "number"], name="cut_unique_number_per_film")]
+        constraints = [
+            models.UniqueConstraint(fields=["film", "number"], name="cut_unique_number_per_film"),
+            models.UniqueConstraint(
+                fields=["film", "uploaded_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="cut_unique_idempotency_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.film} — cut {self.number}"

@@ -95,9 +95,19 @@ def _next_cut_number(film: Film) -> int:
     return (last or 0) + 1
 
 
-def cut_create(*, user: User, film: Film, filename: str, size: int, content_type: str = "") -> Cut:
-    """Start a new cut: a multipart upload in the store that the browser fills part by part."""
+def cut_create(
+    *, user: User, film: Film, filename: str, size: int, content_type: str = "", idempotency_key: str = ""
+) -> Cut:
+    """Start a new cut: a multipart upload in the store that the browser fills part by part.
+
+    A request retried with the same ``idempotency_key`` returns the cut the first one made.
+    """
     require_team(user, film)
+    idempotency_key = idempotency_key.strip()[:100]
+    if idempotency_key:
+        existing = Cut.objects.filter(film=film, uploaded_by=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if not name or extension not in VIDEO_EXTENSIONS:
@@ -129,6 +139,7 @@ def cut_create(*, user: User, film: Film, filename: str, size: int, content_type
             source_size=size,
             source_content_type=content_type[:100],
             segment_seconds=settings.SCREENING_SEGMENT_SECONDS,
+            idempotency_key=idempotency_key,
         )
         upload_id = media_store().multipart_create(cut.source_key, content_type or "application/octet-stream")
         Upload.objects.create(

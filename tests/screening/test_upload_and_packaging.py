@@ -285,3 +285,19 @@ def test_a_live_job_is_not_started_twice(world: World, small_parts: None, clip: 
     cut = _upload_file(api_client(world.producer), world, clip)
     Cut.objects.filter(pk=cut.pk).update(status=CutStatus.PROCESSING, attempts=1, progress_at=timezone.now())
     assert package_cut(cut.pk) == "already running elsewhere"
+
+
+def test_a_retried_start_with_the_same_idempotency_key_makes_one_cut(world: World, store_root: Path) -> None:
+    client = api_client(world.producer)
+    payload = {"filename": "film.mp4", "size": 1000, "content_type": "video/mp4"}
+    first = client.post(
+        f"/api/films/{world.film.pk}/cuts/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    again = client.post(
+        f"/api/films/{world.film.pk}/cuts/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    other = client.post(
+        f"/api/films/{world.film.pk}/cuts/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k-2"
+    )
+    assert first.json()["cut"]["id"] == again.json()["cut"]["id"] != other.json()["cut"]["id"]
+    assert Cut.objects.count() == 2

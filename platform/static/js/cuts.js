@@ -3,7 +3,7 @@
   "use strict";
   const table = document.querySelector("[data-cuts]");
   if (!table) return;
-  const t = window.gettext || ((s) => s);
+  const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
   let socket = null;
   let retry = 1000;
 
@@ -18,8 +18,8 @@
       row.querySelector("[data-field=progress]").value = cut.progress;
       row.querySelector("[data-field=stage]").textContent = cut.stage ? `${Math.round(cut.progress)}% · ${cut.stage}` : "";
       row.querySelector("[data-field=reason]").textContent = cut.failure_reason || "";
-      const labels = { uploading: t("Uploading"), queued: t("Waiting to be packaged"), processing: t("Packaging"),
-                       ready: t("Published"), failed: t("Failed"), cancelled: t("Cancelled") };
+      const labels = { uploading: gettext("Uploading"), queued: gettext("Waiting to be packaged"), processing: gettext("Packaging"),
+                       ready: gettext("Published"), failed: gettext("Failed"), cancelled: gettext("Cancelled") };
       status.textContent = labels[cut.status] || cut.status;
     });
     // A cut that finished or appeared needs links and buttons only the server renders: reload once.

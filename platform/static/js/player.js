@@ -5,7 +5,7 @@
   "use strict";
   const root = document.querySelector("[data-player]");
   if (!root) return;
-  const t = window.gettext || ((s) => s);
+  const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
   const video = root.querySelector("video");
   const frame = root.querySelector(".player-frame");
   const cover = root.querySelector(".player-cover");
@@ -69,14 +69,14 @@
     // hls.js reports a status code only: ask the same door again to get the reason in words.
     try {
       const response = await fetch(grant.master_url, { credentials: "same-origin" });
-      stop(response.ok ? t("Playback failed. Press play again.") : await response.text());
+      stop(response.ok ? gettext("Playback failed. Press play again.") : await response.text());
     } catch (error) {
-      stop(t("The connection was lost. Press play again."));
+      stop(gettext("The connection was lost. Press play again."));
     }
   }
 
   async function start() {
-    say(t("Opening the screener…"));
+    say(gettext("Opening the screener…"));
     const response = await fetch(root.dataset.grantUrl, {
       method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
     });
@@ -99,11 +99,11 @@
       video.src = grant.master_url;
       video.addEventListener("error", explainFailure, { once: true });
     } else {
-      stop(t("This browser cannot play the screener."));
+      stop(gettext("This browser cannot play the screener."));
       return;
     }
     say("");
-    video.play().catch(() => say(t("Press play to start.")));
+    video.play().catch(() => say(gettext("Press play to start.")));
   }
 
   root.querySelector("[data-action=start]").addEventListener("click", start);
