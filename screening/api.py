@@ -24,7 +24,9 @@ from screening.serializers import (
     CutCreateSerializer,
     CutSerializer,
     PartNumbersSerializer,
+    PartUrlsSerializer,
     UploadSerializer,
+    UploadStatusSerializer,
 )
 from screening.storage import media_store
 
@@ -80,6 +82,7 @@ class CutCancelView(APIView):
 class UploadView(APIView):
     permission_classes = [AccountReady]
 
+    @extend_schema(responses=UploadStatusSerializer)
     def get(self, request: Request, upload_id: int) -> Response:
         upload = _upload(request, upload_id)
         services.require_team(acting_user(request), upload.cut.film)
@@ -99,7 +102,7 @@ class UploadView(APIView):
 class UploadPartUrlsView(APIView):
     permission_classes = [AccountReady]
 
-    @extend_schema(request=PartNumbersSerializer)
+    @extend_schema(request=PartNumbersSerializer, responses=PartUrlsSerializer)
     def post(self, request: Request, upload_id: int) -> Response:
         upload = _upload(request, upload_id)
         data = PartNumbersSerializer(data=request.data)

@@ -64,3 +64,23 @@ class AudienceRulesSerializer(serializers.Serializer[None]):
     territory_mode = serializers.CharField(required=False, default="all")
     territories = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     max_plays_after_session = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class UploadedPartSerializer(serializers.Serializer[None]):
+    number = serializers.IntegerField()
+    size = serializers.IntegerField()
+    etag = serializers.CharField()
+
+
+class UploadStatusSerializer(UploadSerializer):
+    """An upload and the parts the store already holds (what a resuming browser skips)."""
+
+    parts = UploadedPartSerializer(many=True, read_only=True)
+
+    class Meta(UploadSerializer.Meta):
+        fields = [*UploadSerializer.Meta.fields, "parts"]
+        read_only_fields = fields
+
+
+class PartUrlsSerializer(serializers.Serializer[None]):
+    urls = serializers.DictField(child=serializers.URLField(), help_text="Signed PUT URL per part number")

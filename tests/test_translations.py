@@ -1,11 +1,15 @@
 """The Spanish and French catalogues: complete, placeholder-safe, compiled, and loaded by Django.
 
+Every check on a catalogue runs over every .po under platform/locale: the server strings (django.po)
+and the JavaScript strings (djangojs.po, served by the /jsi18n/ catalog view).
+
 No database needed. The .mo files are compiled by infra/compile_messages.py (polib, no GNU gettext).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -13,11 +17,13 @@ from types import ModuleType
 
 import polib
 import pytest
+from django.test import Client
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE_DIR = ROOT / "platform" / "locale"
 LANGUAGES = ("es", "fr")
+DOMAINS = ("django", "djangojs")  # server strings, JavaScript strings
 PLURAL_FORMS = {"es": "nplurals=2; plural=(n != 1);", "fr": "nplurals=2; plural=(n > 1);"}
 PO_FILES = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
 
@@ -59,10 +65,11 @@ def label(entry: polib.POEntry) -> str:
     return f"{entry.msgctxt}|{entry.msgid}" if entry.msgctxt else entry.msgid
 
 
-def test_both_languages_have_a_catalogue() -> None:
-    languages = {path.parts[-3] for path in PO_FILES}
-    assert set(LANGUAGES) <= languages
-    assert (LOCALE_DIR / "es" / "LC_MESSAGES" / "django.po") in PO_FILES
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_every_catalogue(language: str, domain: str) -> None:
+    # The per-catalogue checks below run over PO_FILES: a catalogue missing here would go unchecked.
+    assert (LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po") in PO_FILES
 
 
 @pytest.mark.parametrize("po_path", PO_FILES, ids=lambda p: str(p.relative_to(LOCALE_DIR)))
@@ -118,7 +125,12 @@ def test_placeholders_match(po_path: Path) -> None:
     assert mismatches == []
 
 
-def test_compiled_catalogues_are_up_to_date() -> None:
+@pytest.mark.parametrize("po_path", PO_FILES, ids=lambda p: str(p.relative_to(LOCALE_DIR)))
+def test_compiled_catalogue_is_up_to_date(po_path: Path) -> None:
+    assert compile_messages._stale(po_path) is None
+
+
+def test_compiled_catalogues_are_up_to_date_and_none_is_orphaned() -> None:
     assert compile_messages.check() == []
 
 
@@ -164,6 +176,30 @@ def test_django_loads_the_catalogues(language: str, source: str, expected: str) 
         assert translation.gettext(source) == expected
     with translation.override("en"):
         assert translation.gettext(source) == source
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        ("es", "Playback failed. Press play again.", "La reproducción ha fallado. Vuelva a iniciarla."),
+        ("fr", "Playback failed. Press play again.", "La lecture a échoué. Relancez-la."),
+    ],
+)
+def test_javascript_catalog_view_serves_the_translation(
+    client: Client, language: str, source: str, expected: str
+) -> None:
+    """/jsi18n/ picks the language from Accept-Language and serves the djangojs.po strings of player.js."""
+    response = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert response["Content-Language"] == language
+    body = response.content.decode()
+    # The view writes the catalogue with json.dumps: non-ASCII letters arrive as \u escapes.
+    assert f"{json.dumps(source)}: {json.dumps(expected)}" in body
+    # And with the catalogue's plural formula, not Django's default.
+    assert f"const v = {PLURAL_FORMS[language].split('plural=')[1].rstrip(';')};" in body
+
+    english = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert json.dumps(expected) not in english
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -69,6 +69,7 @@ class AccreditationViewSet(
 
     serializer_class = AccreditationSerializer
     permission_classes = [AccountReady]
+    queryset = Accreditation.objects.none()  # for the schema; get_queryset scopes it to the caller
 
     def get_queryset(self) -> QuerySet[Accreditation]:
         queryset = Accreditation.objects.select_related("user", "session", "organisation")

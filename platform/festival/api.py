@@ -55,6 +55,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = FilmSerializer
     permission_classes = [AccountReady]
+    queryset = Film.objects.none()  # for the schema; get_queryset scopes it to the caller
 
     def get_queryset(self) -> QuerySet[Film]:
         queryset = films_visible_to(user=self.request.user)  # type: ignore[arg-type]
@@ -121,6 +122,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class NeedViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[PostProductionNeed]):
     serializer_class = NeedSerializer
     permission_classes = [AccountReady]
+    queryset = PostProductionNeed.objects.none()  # for the schema; get_queryset scopes it to the caller
 
     def get_queryset(self) -> QuerySet[PostProductionNeed]:
         visible = films_visible_to(user=self.request.user)  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from festival.models import Film, FilmStage, Genre, NeedCategory, PostProductionNeed, Session
@@ -87,6 +88,7 @@ class FilmSerializer(serializers.ModelSerializer[Film]):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(FinancingLineSerializer(many=True))
     def get_financing(self, film: Film) -> list[dict[str, object]]:
         return FinancingLineSerializer(film_financing(film=film), many=True).data  # type: ignore[arg-type,return-value]
 

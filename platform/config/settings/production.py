@@ -11,7 +11,14 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, SECRET_KEY
 
-for required in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AUDIT_SEAL_KEY", "ALLOWED_HOSTS"):
+for required in (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "AUDIT_SEAL_KEY",
+    "ALLOWED_HOSTS",
+    "SCREENING_KEY_ENCRYPTION_KEY",
+):
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"{required} must be set in production")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
