@@ -33,12 +33,17 @@ def stored_text(cut: Cut, relative: str) -> str:
     return str(text)
 
 
+def _grant_path(grant_id: str) -> str:
+    """The URL prefix of a grant's doors (/play/<grant>/), reversed once rather than once per line."""
+    return reverse("screening:key", args=[grant_id]).removesuffix("key")
+
+
 def render_master(cut: Cut, grant_id: str) -> str:
+    prefix = _grant_path(grant_id)
     lines = []
     for line in stored_text(cut, "master.m3u8").splitlines():
         if line and not line.startswith("#"):
-            rendition = line.split("/", 1)[0]
-            line = reverse("screening:media-playlist", args=[grant_id, rendition])
+            line = f"{prefix}{line.split('/', 1)[0]}/index.m3u8"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -51,15 +56,17 @@ def segment_url_maker(cut: Cut, grant_id: str, rendition: str, ttl: int) -> Call
     if store.presigns_downloads:
         return lambda name: store.signed_get_url(f"{cut.media_prefix}{rendition}/{name}", expires_in=ttl)
 
+    prefix = f"{_grant_path(grant_id)}{rendition}/"
+
     def local(name: str) -> str:
-        path = reverse("screening:segment", args=[grant_id, rendition, name])
+        path = prefix + name
         return f"{path}?{sign_path(path, expires_at=expires_at)}"
 
     return local
 
 
 def render_media(cut: Cut, grant_id: str, rendition: str, ttl: int) -> str:
-    key_uri = reverse("screening:key", args=[grant_id])
+    key_uri = _grant_path(grant_id) + "key"
     segment_url = segment_url_maker(cut, grant_id, rendition, ttl)
     lines = []
     for line in stored_text(cut, f"{rendition}/index.m3u8").splitlines():

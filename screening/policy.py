@@ -300,10 +300,33 @@ GRANT_SQL = (
 def _instance(model: type[M], fields: list[Field[Any, Any]], row: Sequence[Any], offset: int) -> M:
     """A read-only model instance from raw columns, converted as the ORM would (UUIDs, JSON, dates)."""
     values = {}
-    for i, field in enumerate(fields):
+    for i, (field, column, converters) in enumerate(_converters(model, fields)):
         value = row[offset + i]
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        for converter in converters:
             value = converter(value, column, connection)
         values[field.attname] = value
     return model(**values)
+
+
+_CONVERTERS: dict[tuple[str, str], list[tuple[Field[Any, Any], Any, list[Any]]]] = {}
+
+
+def _converters(
+    model: type[Model], fields: list[Field[Any, Any]]
+) -> list[tuple[Field[Any, Any], Any, list[Any]]]:
+    """Each field's column and database converters, worked out once per model and database vendor."""
+    key = (model._meta.label, connection.vendor)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        found = []
+        for field in fields:
+            column = field.get_col(model._meta.db_table)
+            found.append(
+                (
+                    field,
+                    column,
+                    connection.ops.get_db_converters(column) + column.get_db_converters(connection),
+                )
+            )
+        _CONVERTERS[key] = found
+    return found

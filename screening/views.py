@@ -17,7 +17,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -28,16 +27,11 @@ from accounts.permissions import acting_user
 from audit.middleware import request_client_ip
 from core.errors import DomainError
 from festival.models import Film
-from screening import playlists, services
-from screening.keyring import unseal
+from screening import services
+from screening.doors import DEVICE_COOKIE, open_door
 from screening.models import Cut, CutStatus, PlaybackGrant
 from screening.policy import PlaybackRefused, Refusal, admission, grant_for_request, not_found
 from screening.selectors import current_cut
-from screening.signing import SignatureExpired, SignatureInvalid, verify_path
-from screening.storage import ObjectNotFound, media_store
-
-DEVICE_COOKIE = "fip_device"
-HLS = "application/vnd.apple.mpegurl"
 
 
 def _refusal_response(refusal: Refusal) -> HttpResponse:
@@ -149,45 +143,35 @@ def grant_create(request: HttpRequest, cut_id: str) -> HttpResponse:
     )
 
 
-@require_GET
-@media_door
-def master(request: HttpRequest, grant: PlaybackGrant) -> HttpResponse:
-    return HttpResponse(playlists.render_master(grant.cut, str(grant.id)), content_type=HLS)
+def _door_view(kind: str) -> Callable[..., HttpResponse]:
+    @require_GET
+    def view(request: HttpRequest, grant_id: str, rendition: str = "", name: str = "") -> HttpResponse:
+        answer = open_door(
+            kind=kind,
+            user=request.user if request.user.is_authenticated else None,
+            device_token=request.COOKIES.get(DEVICE_COOKIE, ""),
+            grant_id=str(grant_id),
+            rendition=rendition,
+            name=name,
+            path=request.path,
+            exp=request.GET.get("exp", ""),
+            sig=request.GET.get("sig", ""),
+        )
+        response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        for header, value in answer.headers.items():
+            response[header] = value
+        response["Cache-Control"] = "no-store"
+        return response
+
+    view.__name__ = f"{kind}_door"
+    return view
 
 
-@require_GET
-@media_door
-def media_playlist(request: HttpRequest, grant: PlaybackGrant, rendition: str) -> HttpResponse:
-    if rendition not in {r["name"] for r in grant.cut.renditions}:
-        return _refusal_response(not_found())
-    text = playlists.render_media(grant.cut, str(grant.id), rendition, settings.SCREENING_URL_TTL_SECONDS)
-    return HttpResponse(text, content_type=HLS)
-
-
-@require_GET
-@media_door
-def key(request: HttpRequest, grant: PlaybackGrant) -> HttpResponse:
-    services.key_fetched(grant=grant)
-    return HttpResponse(unseal(grant.cut.sealed_key), content_type="application/octet-stream")
-
-
-@require_GET
-@media_door
-def segment(request: HttpRequest, grant: PlaybackGrant, rendition: str, name: str) -> HttpResponse:
-    try:
-        verify_path(request.path, exp=request.GET.get("exp", ""), sig=request.GET.get("sig", ""))
-    except SignatureExpired:
-        return _refusal_response(Refusal("url_expired", _("This segment link has expired.")))
-    except SignatureInvalid:
-        return _refusal_response(not_found())
-    if not playlists.SEGMENT_NAME.match(name) or rendition not in {r["name"] for r in grant.cut.renditions}:
-        return _refusal_response(not_found())
-    services.segment_fetched(grant=grant, rendition=rendition, name=name)
-    try:
-        stream = media_store().open_stream(f"{grant.cut.media_prefix}{rendition}/{name}")
-    except ObjectNotFound:
-        return _refusal_response(not_found())
-    return StreamingHttpResponse(stream, content_type="video/mp2t")  # type: ignore[return-value]
+# Served by screening.asgi in production (ASGI); these views serve WSGI and the test client.
+master = _door_view("master")
+media_playlist = _door_view("media")
+key = _door_view("key")
+segment = _door_view("segment")
 
 
 @require_POST

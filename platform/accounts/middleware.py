@@ -7,10 +7,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 
 IDLE_KEY = "_last_activity"
 ACTIVITY_GRANULARITY_SECONDS = 60
+
+
+def session_idle_expired(session: SessionBase, now: int) -> bool:
+    """True when a signed-in session has been idle longer than SESSION_IDLE_TIMEOUT_SECONDS."""
+    last = session.get(IDLE_KEY)
+    return last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT_SECONDS
 
 
 class SessionIdleTimeoutMiddleware:
@@ -27,7 +34,7 @@ class SessionIdleTimeoutMiddleware:
         if session.get("_auth_user_id"):
             now = int(time.time())
             last = session.get(IDLE_KEY)
-            if last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT_SECONDS:
+            if session_idle_expired(session, now):
                 logout(request)
             elif last is None or now - int(last) >= ACTIVITY_GRANULARITY_SECONDS:
                 # Written once a minute at most: a session write on every request (every playlist and key

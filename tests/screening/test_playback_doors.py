@@ -64,7 +64,7 @@ def test_allowed_viewer_gets_playlist_key_and_segment(world: World, cut: Cut, pa
     assert key["Cache-Control"] == "no-store"
     segment = client.get(urls["segment"])
     assert segment.status_code == 200
-    assert b"".join(segment.streaming_content)[:1] != b"\x47"  # encrypted: no MPEG-TS sync byte
+    assert segment.content[:1] != b"\x47"  # encrypted: no MPEG-TS sync byte
 
 
 def _expire(world: World, cut: Cut) -> None:
