@@ -7,12 +7,14 @@ copies it into its own local store under its own cut, with the cut's content key
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -105,3 +107,30 @@ def viewer_client(user: Any, device: str = DEVICE) -> Client:
     client = logged_in_client(user)
     client.cookies["fip_device"] = device
     return client
+
+
+def decode_through_ffmpeg(url: str, client: Client) -> subprocess.CompletedProcess[str]:
+    """ffmpeg itself plays ``url`` (a grant's master playlist) with the viewer's cookies, through the key
+    door, and decodes every video frame; its stderr reports the frame count."""
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session}; fip_device={DEVICE}"
+    return subprocess.run(
+        [
+            ffmpeg_binary(),
+            "-hide_banner",
+            "-nostdin",
+            "-headers",
+            f"Cookie: {cookie}\r\n",
+            "-i",
+            url,
+            "-map",
+            "0:v:0",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -7,49 +7,15 @@ import subprocess
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.test import Client
 from django.urls import reverse
 
 from screening import services
 from screening.media.binary import ffmpeg_binary
 from screening.models import Cut
 from tests.conftest import World
-from tests.screening.conftest import DEVICE, Packaged, publish, viewer_client
+from tests.screening.conftest import Packaged, decode_through_ffmpeg, publish, viewer_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def _cookie_header(client: Client) -> str:
-    assert SESSION_KEY in client.session
-    return (
-        f"Cookie: {settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
-        f"fip_device={DEVICE}\r\n"
-    )
-
-
-def _decode(url: str, headers: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            ffmpeg_binary(),
-            "-hide_banner",
-            "-nostdin",
-            "-headers",
-            headers,
-            "-i",
-            url,
-            "-map",
-            "0:v:0",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_ffmpeg_decodes_the_signed_stream_through_the_key_endpoint(
@@ -58,7 +24,7 @@ def test_ffmpeg_decodes_the_signed_stream_through_the_key_endpoint(
     cut: Cut = publish(world, packaged)
     client = viewer_client(world.pro)
     grant = client.post(reverse("screening:grant-create", args=[cut.public_id])).json()
-    result = _decode(live_server.url + grant["master_url"], _cookie_header(client))
+    result = decode_through_ffmpeg(live_server.url + grant["master_url"], client)
     assert result.returncode == 0, result.stderr[-2000:]
     frames = [line for line in result.stderr.splitlines() if "frame=" in line]
     assert frames, result.stderr[-2000:]
@@ -75,7 +41,7 @@ def test_ffmpeg_decodes_the_signed_stream_through_the_key_endpoint(
 
     # Revoke the viewer: the very same playlist URL is now refused and ffmpeg decodes nothing.
     services.access_revoke(admin=world.admin, user=world.pro, film=world.film, reason="Test")
-    refused = _decode(live_server.url + grant["master_url"], _cookie_header(client))
+    refused = decode_through_ffmpeg(live_server.url + grant["master_url"], client)
     assert refused.returncode != 0
     assert "403" in refused.stderr
 

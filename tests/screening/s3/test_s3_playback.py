@@ -4,17 +4,15 @@ grant-checked doors of the app. Run against a real S3 HTTP API (moto's server)."
 from __future__ import annotations
 
 import re
-import subprocess
 from typing import Any
 
 import httpx
 import pytest
 from django.urls import reverse
 
-from screening.media.binary import ffmpeg_binary
 from screening.storage import S3MediaStore
 from tests.conftest import World
-from tests.screening.conftest import DEVICE, Packaged, publish, viewer_client
+from tests.screening.conftest import Packaged, decode_through_ffmpeg, publish, viewer_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,25 +44,5 @@ def test_segments_are_presigned_and_the_stream_decodes(
     assert httpx.get(tampered).status_code == 403
     assert httpx.get(segments[0].split("?")[0]).status_code == 403  # nothing in the store is public
 
-    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    result = subprocess.run(
-        [
-            ffmpeg_binary(),
-            "-hide_banner",
-            "-nostdin",
-            "-headers",
-            f"Cookie: {settings.SESSION_COOKIE_NAME}={session_cookie}; fip_device={DEVICE}\r\n",
-            "-i",
-            live_server.url + grant["master_url"],
-            "-map",
-            "0:v:0",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = decode_through_ffmpeg(live_server.url + grant["master_url"], client)
     assert result.returncode == 0, result.stderr[-2000:]
