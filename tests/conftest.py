@@ -189,3 +189,14 @@ def audit_actions() -> list[str]:
 
 
 __all__ = ["Authenticator"]
+
+
+@pytest.fixture
+async def close_thread_connections() -> Any:
+    """Async tests reach the database from asgiref's executor thread; close its connections afterwards so
+    the test database can be dropped at the end of the run."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    yield
+    await sync_to_async(connections.close_all)()

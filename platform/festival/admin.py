@@ -19,9 +19,12 @@ from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, S
 class EditionAdmin(admin.ModelAdmin):
     list_display = ["year", "name"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Edition | None = None) -> list[str]:
+        return ["year"] if obj else []  # an edition's year is its identity
+
     def save_model(self, request: HttpRequest, obj: Edition, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            services.edition_rename(admin=acting_user(request), edition=obj, name=obj.name)
         else:
             created = services.edition_create(admin=acting_user(request), year=obj.year, name=obj.name)
             obj.pk = created.pk

@@ -111,6 +111,23 @@ def edition_create(*, admin: User, year: int, name: str) -> Edition:
     return edition
 
 
+def edition_rename(*, admin: User, edition: Edition, name: str) -> Edition:
+    _require_admin(admin)
+    with transaction.atomic():
+        locked = Edition.objects.select_for_update().get(pk=edition.pk)
+        before = locked.name
+        locked.name = " ".join(name.split())
+        _full_clean(locked)
+        locked.save(update_fields=["name"])
+        audit_record(
+            action="edition.renamed",
+            actor=admin,
+            target=locked,
+            data={"changes": {"name": {"from": before, "to": locked.name}}},
+        )
+    return locked
+
+
 def session_save(*, admin: User, session: Session | None = None, data: Mapping[str, Any]) -> Session:
     """Create a session (``session`` is None) or change one; the change set goes to the audit log."""
     _require_admin(admin)

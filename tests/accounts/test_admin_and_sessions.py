@@ -69,3 +69,21 @@ def test_admin_changes_go_through_services_and_are_audited(world: World) -> None
     entry = AuditEntry.objects.filter(action="session.updated").latest("seq")
     assert entry.actor == world.admin
     assert entry.data["changes"]["name"] == {"from": "Toulouse", "to": "Toulouse 2099"}
+
+
+def test_admin_creates_and_renames_an_edition_through_the_services(world: World) -> None:
+    from audit.models import AuditEntry
+    from festival.models import Edition
+
+    client = logged_in_client(world.admin)
+    assert client.post("/admin/festival/edition/add/", {"year": 2031, "name": "FiP 2031"}).status_code == 302
+    edition = Edition.objects.get(year=2031)
+    response = client.post(
+        f"/admin/festival/edition/{edition.pk}/change/", {"name": "Films in Progress 2031"}
+    )
+    assert response.status_code == 302, response.content.decode()[:1000]
+    edition.refresh_from_db()
+    assert (edition.year, edition.name) == (2031, "Films in Progress 2031")
+    entries = AuditEntry.objects.filter(target_type="festival.edition", target_id=str(edition.pk))
+    actions = list(entries.order_by("seq").values_list("action", flat=True))
+    assert actions == ["edition.created", "edition.renamed"]

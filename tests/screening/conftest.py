@@ -134,3 +134,9 @@ def decode_through_ffmpeg(url: str, client: Client) -> subprocess.CompletedProce
         timeout=120,
         check=False,
     )
+
+
+def looks_like_clear_mpeg_ts(data: bytes, packets: int = 5) -> bool:
+    """A clear MPEG-TS stream has a 0x47 sync byte every 188 bytes; an AES-128 segment does not (one
+    byte matching by chance is 1 in 256, five in a row 1 in 10^12)."""
+    return len(data) >= 188 * packets and all(data[i * 188] == 0x47 for i in range(packets))

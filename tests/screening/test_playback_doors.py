@@ -21,7 +21,7 @@ from accounts.models import Accreditation, AccreditationStatus
 from screening import services
 from screening.models import AudienceRules, Cut, PlaybackGrant, TerritoryMode
 from tests.conftest import World
-from tests.screening.conftest import viewer_client
+from tests.screening.conftest import looks_like_clear_mpeg_ts, viewer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_allowed_viewer_gets_playlist_key_and_segment(world: World, cut: Cut, pa
     assert key["Cache-Control"] == "no-store"
     segment = client.get(urls["segment"])
     assert segment.status_code == 200
-    assert segment.content[:1] != b"\x47"  # encrypted: no MPEG-TS sync byte
+    assert not looks_like_clear_mpeg_ts(segment.content)  # encrypted
 
 
 def _expire(world: World, cut: Cut) -> None:

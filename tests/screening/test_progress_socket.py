@@ -13,7 +13,7 @@ from config.asgi import application
 from screening.models import Cut, CutStatus
 from tests.conftest import World
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_thread_connections")]
 
 
 async def _connect(user: Any, film_id: int) -> WebsocketCommunicator:

@@ -26,14 +26,10 @@ from screening.media.package import (
 )
 from screening.media.playlist import read_master_playlist, read_media_playlist
 from screening.media.runner import TERMINATE_GRACE_S
+from tests.screening.conftest import looks_like_clear_mpeg_ts
 from tests.screening.media.conftest import CLIP_FPS, CLIP_SECONDS, KEY_URI, Packaged, probe_clip
 
-TS_PACKET = 188
-
-
-def ts_synced(data: bytes, packets: int = 5) -> bool:
-    """MPEG-TS: a 0x47 sync byte at the start of every 188-byte packet."""
-    return all(data[i * TS_PACKET] == 0x47 for i in range(packets))
+ts_synced = looks_like_clear_mpeg_ts
 
 
 def decrypt(data: bytes, key: bytes, iv_hex: str) -> bytes:
