@@ -13,13 +13,14 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
 
 from accounts.models import User
 from accounts.policy import account_readiness, is_festival_admin
 from core.errors import DomainError
 from festival.models import Film
 from screening import services
-from screening.models import Cut
+from screening.models import Cut, CutStage
 
 POLL_SECONDS = 1.0
 NOT_FOUND = 4404  # the same close code whether the film does not exist or the user is not on its team
@@ -33,6 +34,7 @@ def _cut_states(film_id: int) -> list[dict[str, Any]]:
             "status": c["status"],
             "progress": c["progress"],
             "stage": c["stage"],
+            "stage_label": str(CutStage(c["stage"]).label) if c["stage"] in CutStage.values else c["stage"],
             "failure_reason": c["failure_reason"],
         }
         for c in Cut.objects.filter(film_id=film_id)
@@ -68,11 +70,15 @@ class CutProgressConsumer(AsyncJsonWebsocketConsumer):
 
     async def _poll(self) -> None:
         while True:
-            states = await database_sync_to_async(_cut_states)(self.film_id)
+            states = await database_sync_to_async(self._states)()
             if states != self.last:
                 self.last = states
                 await self.send_json({"type": "cuts", "cuts": states})
             await asyncio.sleep(POLL_SECONDS)
+
+    def _states(self) -> list[dict[str, Any]]:
+        with translation.override(getattr(self.user, "language", None) or None):
+            return _cut_states(self.film_id)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("action") != "cancel" or not content.get("cut"):

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from django_countries.fields import LazyTypedMultipleChoiceField  # type: ignore[attr-defined]
 
 from accounts.models import AccreditationCategory, Organisation
 from screening.models import AudienceRules, TerritoryMode
@@ -24,7 +25,7 @@ class AudienceRulesForm(forms.Form):
         required=False,
     )
     territory_mode = forms.ChoiceField(label=_("Territories"), choices=TerritoryMode.choices)
-    territories = forms.MultipleChoiceField(label=_("Territory list"), choices=countries, required=False)
+    territories = LazyTypedMultipleChoiceField(label=_("Territory list"), choices=countries, required=False)
     max_plays_after_session = forms.IntegerField(
         label=_("Plays allowed per viewer after the session"),
         min_value=0,

@@ -18,6 +18,20 @@ class CutStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class CutStage(models.TextChoices):
+    """What the packaging job is doing now (the worker reports these as it goes)."""
+
+    PROBING = "probing", _("Checking the file")
+    TRANSCODING = "transcoding", _("Transcoding")
+    POSTER = "poster", _("Making the poster and thumbnails")
+    VERIFYING = "verifying", _("Verifying the ladder")
+    PACKAGED = "packaged", _("Packaged")
+    PUBLISHING = "publishing", _("Publishing")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class Cut(models.Model):
     """One version of a film's screener. Each upload is a new cut; the film shows its newest published one.
 
@@ -48,7 +62,7 @@ class Cut(models.Model):
     sealed_key = models.TextField(blank=True)
     # Job progress
     progress = models.FloatField(default=0)
-    stage = models.CharField(max_length=32, blank=True)
+    stage = models.CharField(max_length=32, blank=True, choices=CutStage.choices)
     progress_at = models.DateTimeField(null=True, blank=True)  # a live job touches it every second
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)

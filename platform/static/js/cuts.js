@@ -16,7 +16,7 @@
       status.className = `status status-${cut.status}`;
       status.dataset.status = cut.status;
       row.querySelector("[data-field=progress]").value = cut.progress;
-      row.querySelector("[data-field=stage]").textContent = cut.stage ? `${Math.round(cut.progress)}% · ${cut.stage}` : "";
+      row.querySelector("[data-field=stage]").textContent = cut.stage ? `${Math.round(cut.progress)}% · ${cut.stage_label}` : "";
       row.querySelector("[data-field=reason]").textContent = cut.failure_reason || "";
       const labels = { uploading: gettext("Uploading"), queued: gettext("Waiting to be packaged"), processing: gettext("Packaging"),
                        ready: gettext("Published"), failed: gettext("Failed"), cancelled: gettext("Cancelled") };
