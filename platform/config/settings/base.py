@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
         "NeedCategoryEnum": "festival.models.NeedCategory",
         "CompanyTypeEnum": "accounts.models.CompanyType",
         "CountryEnum": "django_countries.countries",
+        "FilmStageEnum": "festival.models.FilmStage",
+        "CutStageEnum": "screening.models.CutStage",
     },
 }
 
