@@ -208,10 +208,27 @@ def upload_complete(*, user: User, upload: Upload, parts: list[tuple[int, str]])
 
 def upload_abort(*, user: User, upload: Upload) -> Cut:
     _open_upload(user, upload)
+    return _abort(upload, actor=user)
+
+
+def _abort(upload: Upload, *, actor: User | None, reason: str = "") -> Cut:
     media_store().multipart_abort(upload.cut.source_key, upload.storage_upload_id)
     with transaction.atomic():
         Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.ABORTED)
-        return cut_transition(cut=upload.cut, to=C.CANCELLED, actor=user)
+        return cut_transition(
+            cut=upload.cut, to=C.CANCELLED, actor=actor, data={"reason": reason} if reason else None
+        )
+
+
+def uploads_expire(*, older_than: dt.timedelta) -> int:
+    """Abort uploads left open longer than ``older_than`` (their parts cost storage); the system acts."""
+    cutoff = timezone.now() - older_than
+    stale = Upload.objects.select_related("cut").filter(status=UploadStatus.OPEN, created_at__lt=cutoff)
+    count = 0
+    for upload in stale:
+        _abort(upload, actor=None, reason="expired")
+        count += 1
+    return count
 
 
 def _enqueue(cut_id: int) -> None:

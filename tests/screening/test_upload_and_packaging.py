@@ -301,3 +301,30 @@ def test_a_retried_start_with_the_same_idempotency_key_makes_one_cut(world: Worl
     )
     assert first.json()["cut"]["id"] == again.json()["cut"]["id"] != other.json()["cut"]["id"]
     assert Cut.objects.count() == 2
+
+
+def test_stale_uploads_are_aborted_and_their_parts_freed(world: World, small_parts: None, clip: Path) -> None:
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    client = api_client(world.producer)
+    started = _start(client, world, clip)
+    upload = started["upload"]
+    _send_parts(client, upload, clip.read_bytes(), [1])
+    fresh = _start(client, world, clip, "other.mp4")
+    Upload.objects.filter(pk=upload["id"]).update(created_at=timezone.now() - dt.timedelta(days=8))
+    out = io.StringIO()
+    call_command("purge_stale_uploads", "--days", "7", stdout=out)
+    assert "Aborted 1" in out.getvalue()
+    stale = Upload.objects.select_related("cut").get(pk=upload["id"])
+    assert stale.status == "aborted" and stale.cut.status == CutStatus.CANCELLED
+    assert Upload.objects.get(pk=fresh["upload"]["id"]).status == "open"
+    gone = client.get(f"/api/uploads/{upload['id']}/")
+    assert gone.json()["status"] == "aborted" and gone.json()["parts"] == []
+    from screening.storage import UploadNotFound
+
+    with pytest.raises(UploadNotFound):  # the stored parts are gone
+        media_store().multipart_parts(stale.cut.source_key, stale.storage_upload_id)
