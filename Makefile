@@ -39,7 +39,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy platform screening
+	$(VENV)/bin/mypy platform screening offers
 
 format: install
 	$(VENV)/bin/ruff format .
