@@ -19,7 +19,6 @@ from screening.signing import sign_path
 from screening.storage import media_store
 
 KEY_LINE = re.compile(r'^(#EXT-X-KEY:.*URI=")[^"]*(".*)$')
-RENDITION_NAME = re.compile(r"^[0-9]{3,4}p$")
 SEGMENT_NAME = re.compile(r"^seg_[0-9]{5}\.ts$")
 
 

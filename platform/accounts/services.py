@@ -70,19 +70,6 @@ def organisation_join(*, user: User, organisation: Organisation) -> Membership:
     return membership
 
 
-def user_update_profile(*, user: User, full_name: str, language: str) -> User:
-    from django.conf import settings
-
-    if language not in dict(settings.LANGUAGES):
-        raise InvalidInput(_("Unsupported language."), field="language")
-    with transaction.atomic():
-        user.full_name = " ".join(full_name.split())
-        user.language = language
-        user.save(update_fields=["full_name", "language"])
-        audit_record(action="user.profile_updated", actor=user, target=user, data={"language": language})
-    return user
-
-
 # --- Accreditation state machine ----------------------------------------------------------------
 
 S = AccreditationStatus

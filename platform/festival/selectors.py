@@ -9,13 +9,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Accreditation, AccreditationStatus, User
 from accounts.policy import is_festival_admin
-from festival.models import Film, PostProductionNeed, Session
-
-
-def sessions_accredited_for(*, user: User) -> QuerySet[Session]:
-    return Session.objects.filter(
-        accreditations__user=user, accreditations__status=AccreditationStatus.APPROVED
-    ).distinct()
+from festival.models import Film, PostProductionNeed
 
 
 def films_visible_to(*, user: User) -> QuerySet[Film]:
