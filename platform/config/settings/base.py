@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "festival",
     "screening",
+    "offers",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,185 @@
+"""Writes for offers: drafts, submission, withdrawal. Each is one transaction with its audit entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
+from accounts.policy import account_readiness
+from audit.services import audit_record
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from festival.models import Film
+from offers.models import Offer, OfferStatus, OfferVersion
+from offers.terms import TermsInvalid, parse_terms, terms_hash, terms_to_json
+from screening.models import PlaybackGrant
+from screening.selectors import current_cut
+
+S = OfferStatus
+OFFER_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+    S.SUBMITTED: frozenset({S.WITHDRAWN, S.EXPIRED}),
+    S.WITHDRAWN: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+
+class OfferTermsInvalid(InvalidInput):
+    """Terms that fail their schema; ``errors`` lists each field path and message."""
+
+    def __init__(self, invalid: TermsInvalid) -> None:
+        first = invalid.errors[0] if invalid.errors else {"field": "", "message": str(invalid)}
+        super().__init__(first["message"], field=f"terms.{first['field']}".rstrip("."))
+        self.errors = invalid.errors
+
+
+def offer_transition(*, offer: Offer, to: str, actor: User | None, **fields: Any) -> Offer:
+    """Move ``offer`` to ``to`` from its locked, re-read state; the only place its status changes."""
+    locked = Offer.objects.select_for_update().get(pk=offer.pk)
+    if to not in OFFER_TRANSITIONS[locked.status]:
+        raise Conflict(
+            _("This offer is %(status)s and cannot become %(target)s.")
+            % {"status": locked.get_status_display(), "target": OfferStatus(to).label},
+            code="illegal_transition",
+        )
+    previous = locked.status
+    locked.status = to
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    audit_record(
+        action=f"offer.{to}",
+        actor=actor,
+        organisation=locked.organisation,
+        target=locked,
+        data={"from": previous, "to": to, "film_id": locked.film_id},
+    )
+    return locked
+
+
+def _admitted_offeror(user: User, film: Film, organisation: Organisation) -> None:
+    """A ready account, accredited to the film's session on behalf of ``organisation``."""
+    refusal = account_readiness(user).refusal()
+    if refusal:
+        raise Forbidden(refusal[1], code=refusal[0])
+    if (
+        film.session is None
+        or not Accreditation.objects.filter(
+            user=user, session=film.session, status=AccreditationStatus.APPROVED
+        ).exists()
+    ):
+        raise NotFound(_("No such film."))
+    if not Membership.objects.filter(user=user, organisation=organisation).exists():
+        raise InvalidInput(
+            _("You can only make offers on behalf of an organisation you belong to."), field="organisation"
+        )
+
+
+def _parse(terms_data: Mapping[str, Any]) -> tuple[Any, dict[str, Any], str]:
+    try:
+        terms = parse_terms(terms_data)
+    except TermsInvalid as invalid:
+        raise OfferTermsInvalid(invalid) from invalid
+    return terms, terms_to_json(terms), terms_hash(terms)
+
+
+def offer_create(
+    *,
+    user: User,
+    film: Film,
+    organisation: Organisation,
+    terms_data: Mapping[str, Any],
+    expires_on: dt.date | None = None,
+) -> Offer:
+    """A draft offer with its first version of terms."""
+    _admitted_offeror(user, film, organisation)
+    terms, stored, digest = _parse(terms_data)
+    if expires_on is not None and expires_on <= timezone.now().date():
+        raise InvalidInput(_("The expiry date must be in the future."), field="expires_on")
+    with transaction.atomic():
+        offer = Offer.objects.create(
+            film=film, organisation=organisation, created_by=user, kind=terms.kind, expires_on=expires_on
+        )
+        OfferVersion.objects.create(
+            offer=offer,
+            number=1,
+            author=user,
+            schema_version=terms.schema_version,
+            terms=stored,
+            terms_hash=digest,
+        )
+        audit_record(
+            action="offer.drafted",
+            actor=user,
+            organisation=organisation,
+            target=offer,
+            data={"film_id": film.pk, "kind": terms.kind, "terms_hash": digest},
+        )
+    return offer
+
+
+def offer_update_draft(*, user: User, offer: Offer, terms_data: Mapping[str, Any]) -> Offer:
+    """Rewrite a draft's terms (its version 1); the kind cannot change."""
+    _admitted_offeror(user, offer.film, offer.organisation)
+    terms, stored, digest = _parse(terms_data)
+    if terms.kind != offer.kind:
+        raise InvalidInput(_("A draft keeps its offer type; start a new offer instead."), field="terms.kind")
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().get(pk=offer.pk)
+        if locked.status != OfferStatus.DRAFT:
+            raise Conflict(
+                _("Only a draft can be edited; submitted terms change by counter-offer."), code="not_draft"
+            )
+        OfferVersion.objects.filter(offer=locked, number=1).update(
+            terms=stored, terms_hash=digest, schema_version=terms.schema_version, author=user
+        )
+        audit_record(
+            action="offer.draft_updated",
+            actor=user,
+            organisation=locked.organisation,
+            target=locked,
+            data={"terms_hash": digest},
+        )
+    return locked
+
+
+def watched_share_bp(*, user: User, film: Film) -> tuple[Any, int]:
+    """The film's current cut and the share of it ``user`` has watched, in basis points."""
+    cut = current_cut(film=film)
+    if cut is None or not cut.segment_count:
+        return cut, 0
+    watched: set[int] = set()
+    for segments in PlaybackGrant.objects.filter(viewer=user, cut=cut).values_list(
+        "watched_segments", flat=True
+    ):
+        watched.update(segments)
+    return cut, min(10_000, len(watched) * 10_000 // cut.segment_count)
+
+
+def offer_submit(*, user: User, offer: Offer) -> Offer:
+    """Send the draft to the producers, recording which cut the offeror watched and how much of it."""
+    _admitted_offeror(user, offer.film, offer.organisation)
+    if offer.expires_on is not None and offer.expires_on <= timezone.now().date():
+        raise InvalidInput(_("The expiry date has passed: set a new one."), field="expires_on")
+    cut, share = watched_share_bp(user=user, film=offer.film)
+    with transaction.atomic():
+        return offer_transition(
+            offer=offer,
+            to=S.SUBMITTED,
+            actor=user,
+            submitted_at=timezone.now(),
+            watched_cut=cut,
+            watched_share_bp=share,
+        )
+
+
+def offer_withdraw(*, user: User, offer: Offer) -> Offer:
+    if not Membership.objects.filter(user=user, organisation=offer.organisation).exists():
+        raise NotFound(_("No such offer."))
+    with transaction.atomic():
+        return offer_transition(offer=offer, to=S.WITHDRAWN, actor=user)
