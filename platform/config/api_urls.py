@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccreditationViewSet, MeView, OrganisationViewSet
 from festival.api import FilmViewSet, NeedViewSet, SessionViewSet
+from offers.api import OfferViewSet
 from screening.api import (
     AudienceRulesView,
     CutCancelView,
@@ -19,6 +20,7 @@ router.register("accreditations", AccreditationViewSet, basename="accreditation"
 router.register("sessions", SessionViewSet, basename="session")
 router.register("films", FilmViewSet, basename="film")
 router.register("needs", NeedViewSet, basename="need")
+router.register("offers", OfferViewSet, basename="offer")
 
 app_name = "api"
 
