@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from accounts.permissions import AccountReady, acting_user
@@ -18,7 +19,12 @@ from festival.selectors import films_visible_to
 from offers import services
 from offers.models import Offer
 from offers.selectors import offers_visible_to
-from offers.serializers import OfferCreateSerializer, OfferSerializer, OfferTermsSerializer
+from offers.serializers import (
+    OfferCreateSerializer,
+    OfferPolicySerializer,
+    OfferSerializer,
+    OfferTermsSerializer,
+)
 
 
 def _terms_errors(error: services.OfferTermsInvalid) -> ValidationError:
@@ -85,3 +91,20 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         offer = services.offer_withdraw(user=acting_user(request), offer=self.get_object())
         return Response(OfferSerializer(offer).data)
+
+
+class OfferPolicyView(APIView):
+    """The film's producer team sets how much of the screener offerors must have watched."""
+
+    permission_classes = [AccountReady]
+
+    @extend_schema(request=OfferPolicySerializer, responses=OfferPolicySerializer)
+    def put(self, request: Request, film_id: int) -> Response:
+        user = acting_user(request)
+        film = films_visible_to(user=user).filter(pk=film_id).first()
+        if film is None:
+            raise NotFound(_("No such film."))
+        data = OfferPolicySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = services.offer_policy_set(user=user, film=film, **data.validated_data)
+        return Response(OfferPolicySerializer(policy).data)

@@ -73,3 +73,19 @@ class OfferVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer} v{self.number}"
+
+
+class OfferPolicy(models.Model):
+    """The producers' conditions on offers to their film: how much of the current cut an offeror must
+    have watched before submitting (basis points of its segments)."""
+
+    film = models.OneToOneField("festival.Film", on_delete=models.CASCADE, related_name="offer_policy")
+    min_watched_share_bp = models.PositiveIntegerField(_("minimum share watched (basis points)"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("offer policy")
+        verbose_name_plural = _("offer policies")
+
+    def __str__(self) -> str:
+        return f"offer policy of {self.film}"

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from offers.models import Offer, OfferVersion
+from offers.models import Offer, OfferPolicy, OfferVersion
 
 
 class OfferVersionSerializer(serializers.ModelSerializer[OfferVersion]):
@@ -54,3 +54,10 @@ class OfferCreateSerializer(serializers.Serializer[None]):
 
 class OfferTermsSerializer(serializers.Serializer[None]):
     terms = serializers.JSONField()
+
+
+class OfferPolicySerializer(serializers.ModelSerializer[OfferPolicy]):
+    class Meta:
+        model = OfferPolicy
+        fields = ["min_watched_share_bp"]
+        extra_kwargs = {"min_watched_share_bp": {"min_value": None, "max_value": None}}

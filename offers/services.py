@@ -15,10 +15,11 @@ from accounts.policy import account_readiness
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from festival.models import Film
-from offers.models import Offer, OfferStatus, OfferVersion
+from offers.models import Offer, OfferPolicy, OfferStatus, OfferVersion
 from offers.terms import TermsInvalid, parse_terms, terms_hash, terms_to_json
 from screening.models import PlaybackGrant
 from screening.selectors import current_cut
+from screening.services import require_team
 
 S = OfferStatus
 OFFER_TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -167,6 +168,18 @@ def offer_submit(*, user: User, offer: Offer) -> Offer:
     if offer.expires_on is not None and offer.expires_on <= timezone.now().date():
         raise InvalidInput(_("The expiry date has passed: set a new one."), field="expires_on")
     cut, share = watched_share_bp(user=user, film=offer.film)
+    required = (
+        OfferPolicy.objects.filter(film=offer.film).values_list("min_watched_share_bp", flat=True).first()
+    )
+    if required and share < required:
+        raise Forbidden(
+            _(
+                "The producers ask offerors to watch at least %(required)s%% of the screener first "
+                "(you have watched %(share)s%%)."
+            )
+            % {"required": required // 100, "share": share // 100},
+            code="screener_not_watched",
+        )
     with transaction.atomic():
         return offer_transition(
             offer=offer,
@@ -183,3 +196,24 @@ def offer_withdraw(*, user: User, offer: Offer) -> Offer:
         raise NotFound(_("No such offer."))
     with transaction.atomic():
         return offer_transition(offer=offer, to=S.WITHDRAWN, actor=user)
+
+
+def offer_policy_set(*, user: User, film: Film, min_watched_share_bp: int) -> OfferPolicy:
+    """The film's producer team (or an admin) sets how much of the screener offerors must have watched."""
+    require_team(user, film)
+    if not 0 <= min_watched_share_bp <= 10_000:
+        raise InvalidInput(
+            _("Give a share between 0 and 10000 basis points (0 to 100 %)."), field="min_watched_share_bp"
+        )
+    with transaction.atomic():
+        policy, _created = OfferPolicy.objects.select_for_update().get_or_create(film=film)
+        before = policy.min_watched_share_bp
+        policy.min_watched_share_bp = min_watched_share_bp
+        policy.save()
+        audit_record(
+            action="film.offer_policy_changed",
+            actor=user,
+            target=film,
+            data={"min_watched_share_bp": {"from": before, "to": min_watched_share_bp}},
+        )
+    return policy

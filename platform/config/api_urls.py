@@ -3,7 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccreditationViewSet, MeView, OrganisationViewSet
 from festival.api import FilmViewSet, NeedViewSet, SessionViewSet
-from offers.api import OfferViewSet
+from offers.api import OfferPolicyView, OfferViewSet
 from screening.api import (
     AudienceRulesView,
     CutCancelView,
@@ -28,6 +28,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("films/<int:film_id>/cuts/", FilmCutsView.as_view(), name="film-cuts"),
     path("films/<int:film_id>/audience-rules/", AudienceRulesView.as_view(), name="film-audience-rules"),
+    path("films/<int:film_id>/offer-policy/", OfferPolicyView.as_view(), name="film-offer-policy"),
     path("cuts/<uuid:cut_id>/cancel/", CutCancelView.as_view(), name="cut-cancel"),
     path("uploads/<int:upload_id>/", UploadView.as_view(), name="upload"),
     path("uploads/<int:upload_id>/part-urls/", UploadPartUrlsView.as_view(), name="upload-part-urls"),

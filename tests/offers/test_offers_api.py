@@ -89,3 +89,54 @@ def test_rewrite_a_draft_then_not_after_submitting(world: World) -> None:
     client.post(f"/api/offers/{offer['id']}/submit/")
     again = client.put(f"/api/offers/{offer['id']}/terms/", {"terms": terms}, format="json")
     assert again.status_code == 409
+
+
+def test_producers_require_a_watched_share_before_an_offer(world: World) -> None:
+    from django.utils import timezone
+
+    from screening.models import Cut, CutStatus, PlaybackGrant
+
+    producer, pro = api_client(world.producer), api_client(world.pro)
+    assert (
+        producer.put(
+            f"/api/films/{world.film.pk}/offer-policy/", {"min_watched_share_bp": 20_000}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        pro.put(
+            f"/api/films/{world.film.pk}/offer-policy/", {"min_watched_share_bp": 5000}, format="json"
+        ).status_code
+        == 403
+    )
+    assert (
+        producer.put(
+            f"/api/films/{world.film.pk}/offer-policy/", {"min_watched_share_bp": 5000}, format="json"
+        ).status_code
+        == 200
+    )
+    cut = Cut.objects.create(
+        film=world.film,
+        number=1,
+        uploaded_by=world.producer,
+        source_filename="a.mp4",
+        source_size=1,
+        status=CutStatus.READY,
+        segment_count=4,
+        published_at=timezone.now(),
+    )
+    grant = PlaybackGrant.objects.create(
+        viewer=world.pro,
+        organisation=world.distributor_org,
+        cut=cut,
+        device_hash="d",
+        expires_at=timezone.now(),
+        watched_segments=[0],
+    )
+    offer = _create(world)
+    refused = pro.post(f"/api/offers/{offer['id']}/submit/")
+    assert refused.status_code == 403 and "50%" in refused.json()["detail"]
+    assert Offer.objects.get().status == OfferStatus.DRAFT
+    PlaybackGrant.objects.filter(pk=grant.pk).update(watched_segments=[0, 1, 2])
+    submitted = pro.post(f"/api/offers/{offer['id']}/submit/")
+    assert submitted.status_code == 200 and submitted.json()["watched_share_bp"] == 7500
