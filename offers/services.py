@@ -217,3 +217,17 @@ def offer_policy_set(*, user: User, film: Film, min_watched_share_bp: int) -> Of
             data={"min_watched_share_bp": {"from": before, "to": min_watched_share_bp}},
         )
     return policy
+
+
+def offers_expire(*, today: dt.date | None = None) -> int:
+    """Expire submitted offers whose expiry date has passed; the system acts, each in its own transaction."""
+    today = today or timezone.now().date()
+    due = Offer.objects.filter(status=S.SUBMITTED, expires_on__lt=today).values_list("pk", flat=True)
+    count = 0
+    for offer_id in due:
+        with transaction.atomic():
+            offer = Offer.objects.select_for_update().get(pk=offer_id)
+            if offer.status == S.SUBMITTED:  # re-checked under the lock: a withdrawal may have won
+                offer_transition(offer=offer, to=S.EXPIRED, actor=None)
+                count += 1
+    return count

@@ -160,3 +160,42 @@ def test_an_accreditation_revoked_before_submitting_stops_the_offer(world: World
         services.offer_submit(user=world.pro, offer=offer)
     offer.refresh_from_db()
     assert offer.status == OfferStatus.DRAFT
+
+
+def test_submitted_offers_expire_after_their_date(world: World) -> None:
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+
+    tomorrow = timezone.now().date() + dt.timedelta(days=1)
+    lasting = services.offer_submit(user=world.pro, offer=_draft(world))
+    expiring = services.offer_submit(
+        user=world.pro,
+        offer=services.offer_create(
+            user=world.pro,
+            film=world.film,
+            organisation=world.distributor_org,
+            terms_data=examples.sales(),
+            expires_on=tomorrow,
+        ),
+    )
+    draft = services.offer_create(
+        user=world.pro,
+        film=world.film,
+        organisation=world.distributor_org,
+        terms_data=examples.distribution(),
+        expires_on=tomorrow,
+    )
+    assert services.offers_expire(today=tomorrow) == 0  # not before the day has passed
+    assert services.offers_expire(today=tomorrow + dt.timedelta(days=1)) == 1
+    statuses = {o.pk: o.status for o in Offer.objects.all()}
+    assert statuses == {
+        lasting.pk: OfferStatus.SUBMITTED,
+        expiring.pk: OfferStatus.EXPIRED,
+        draft.pk: OfferStatus.DRAFT,
+    }
+    assert audit_actions()[-1] == "offer.expired"
+    out = io.StringIO()
+    call_command("expire_offers", stdout=out)
+    assert "Expired 0 offers." in out.getvalue()
