@@ -14,6 +14,7 @@ from accounts.models import Accreditation, AccreditationStatus, Membership, Orga
 from accounts.policy import account_readiness
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.state_machine import move_state
 from festival.models import Film
 from offers.models import Offer, OfferPolicy, OfferStatus, OfferVersion
 from offers.terms import TermsInvalid, parse_terms, terms_hash, terms_to_json
@@ -41,18 +42,13 @@ class OfferTermsInvalid(InvalidInput):
 
 def offer_transition(*, offer: Offer, to: str, actor: User | None, **fields: Any) -> Offer:
     """Move ``offer`` to ``to`` from its locked, re-read state; the only place its status changes."""
-    locked = Offer.objects.select_for_update().get(pk=offer.pk)
-    if to not in OFFER_TRANSITIONS[locked.status]:
-        raise Conflict(
-            _("This offer is %(status)s and cannot become %(target)s.")
-            % {"status": locked.get_status_display(), "target": OfferStatus(to).label},
-            code="illegal_transition",
-        )
-    previous = locked.status
-    locked.status = to
-    for name, value in fields.items():
-        setattr(locked, name, value)
-    locked.save()
+    locked, previous = move_state(
+        offer,
+        to=to,
+        transitions=OFFER_TRANSITIONS,
+        refusal=_("This offer is %(status)s and cannot become %(target)s."),
+        **fields,
+    )
     audit_record(
         action=f"offer.{to}",
         actor=actor,

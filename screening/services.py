@@ -22,6 +22,7 @@ from accounts.models import AccreditationCategory, Organisation, User
 from accounts.policy import account_readiness, is_festival_admin
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.state_machine import move_state
 from festival.models import Film
 from screening.models import (
     AccessRevocation,
@@ -56,18 +57,13 @@ def cut_transition(
     *, cut: Cut, to: str, actor: User | None, data: Mapping[str, Any] | None = None, **fields: Any
 ) -> Cut:
     """Move ``cut`` to ``to`` from its locked, re-read state; the only place its status changes."""
-    locked = Cut.objects.select_for_update().get(pk=cut.pk)
-    if to not in CUT_TRANSITIONS[locked.status]:
-        raise Conflict(
-            _("This cut is %(status)s and cannot become %(target)s.")
-            % {"status": locked.get_status_display(), "target": CutStatus(to).label},
-            code="illegal_transition",
-        )
-    previous = locked.status
-    locked.status = to
-    for name, value in fields.items():
-        setattr(locked, name, value)
-    locked.save()
+    locked, previous = move_state(
+        cut,
+        to=to,
+        transitions=CUT_TRANSITIONS,
+        refusal=_("This cut is %(status)s and cannot become %(target)s."),
+        **fields,
+    )
     audit_record(
         action=f"cut.{to}",
         actor=actor,

@@ -22,6 +22,7 @@ from accounts.models import (
 from accounts.policy import account_readiness, is_festival_admin
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.state_machine import move_state
 from festival.models import Session
 
 # --- Organisations ------------------------------------------------------------------------------
@@ -89,20 +90,18 @@ def accreditation_transition(
 
     This is the only place that changes ``Accreditation.status``. The caller holds the transaction.
     """
-    locked = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
-    if to not in ACCREDITATION_TRANSITIONS[locked.status]:
-        raise Conflict(
-            _("This accreditation is %(status)s and cannot become %(target)s.")
-            % {"status": locked.get_status_display(), "target": AccreditationStatus(to).label},
-            code="illegal_transition",
-        )
-    previous = locked.status
-    locked.status = to
-    if to in (S.APPROVED, S.REJECTED, S.REVOKED):
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.decision_reason = reason
-    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
+    decision = (
+        {"decided_by": actor, "decided_at": timezone.now(), "decision_reason": reason}
+        if to in (S.APPROVED, S.REJECTED, S.REVOKED)
+        else {}
+    )
+    locked, previous = move_state(
+        accreditation,
+        to=to,
+        transitions=ACCREDITATION_TRANSITIONS,
+        refusal=_("This accreditation is %(status)s and cannot become %(target)s."),
+        **decision,
+    )
     audit_record(
         action=f"accreditation.{to}",
         actor=actor,
