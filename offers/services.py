@@ -16,8 +16,9 @@ from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.state_machine import move_state
 from festival.models import Film
-from offers.models import Offer, OfferPolicy, OfferStatus, OfferVersion
+from offers.models import Offer, OfferPolicy, OfferStatus, OfferVersion, Side
 from offers.terms import TermsInvalid, parse_terms, terms_hash, terms_to_json
+from offers.thread import append_event
 from screening.models import PlaybackGrant
 from screening.selectors import current_cut
 from screening.services import require_team
@@ -25,7 +26,9 @@ from screening.services import require_team
 S = OfferStatus
 OFFER_TRANSITIONS: Mapping[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    S.SUBMITTED: frozenset({S.WITHDRAWN, S.EXPIRED}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.DECLINED, S.WITHDRAWN, S.EXPIRED}),
+    S.ACCEPTED: frozenset(),
+    S.DECLINED: frozenset(),
     S.WITHDRAWN: frozenset(),
     S.EXPIRED: frozenset(),
 }
@@ -40,8 +43,20 @@ class OfferTermsInvalid(InvalidInput):
         self.errors = invalid.errors
 
 
-def offer_transition(*, offer: Offer, to: str, actor: User | None, **fields: Any) -> Offer:
-    """Move ``offer`` to ``to`` from its locked, re-read state; the only place its status changes."""
+def offer_transition(
+    *,
+    offer: Offer,
+    to: str,
+    actor: User | None,
+    side: str = "",
+    version: OfferVersion | None = None,
+    body: str = "",
+    **fields: Any,
+) -> Offer:
+    """Move ``offer`` to ``to`` from its locked, re-read state; the only place its status changes.
+
+    Once an offer has been submitted, each move is also an event of its negotiation thread.
+    """
     locked, previous = move_state(
         offer,
         to=to,
@@ -56,6 +71,8 @@ def offer_transition(*, offer: Offer, to: str, actor: User | None, **fields: Any
         target=locked,
         data={"from": previous, "to": to, "film_id": locked.film_id},
     )
+    if previous != S.DRAFT or to == S.SUBMITTED:
+        append_event(locked, kind=to, author=actor, side=side, body=body, version=version)
     return locked
 
 
@@ -74,6 +91,10 @@ def _admitted_offeror(user: User, film: Film, organisation: Organisation) -> Non
     if not Membership.objects.filter(user=user, organisation=organisation).exists():
         raise InvalidInput(
             _("You can only make offers on behalf of an organisation you belong to."), field="organisation"
+        )
+    if film.team_members.filter(user=user).exists():
+        raise InvalidInput(
+            _("You are on this film's producer team: you cannot make it an offer."), field="film"
         )
 
 
@@ -184,14 +205,16 @@ def offer_submit(*, user: User, offer: Offer) -> Offer:
             submitted_at=timezone.now(),
             watched_cut=cut,
             watched_share_bp=share,
+            side=Side.OFFEROR,
+            version=offer.versions.get(number=1),
         )
 
 
-def offer_withdraw(*, user: User, offer: Offer) -> Offer:
+def offer_withdraw(*, user: User, offer: Offer, reason: str = "") -> Offer:
     if not Membership.objects.filter(user=user, organisation=offer.organisation).exists():
         raise NotFound(_("No such offer."))
     with transaction.atomic():
-        return offer_transition(offer=offer, to=S.WITHDRAWN, actor=user)
+        return offer_transition(offer=offer, to=S.WITHDRAWN, actor=user, side=Side.OFFEROR, body=reason)
 
 
 def offer_policy_set(*, user: User, film: Film, min_watched_share_bp: int) -> OfferPolicy:

@@ -1,11 +1,19 @@
 """WebSocket routes. Each feature app adds its consumers here."""
 
+import os
 from typing import Any
 
 from django.urls import path
 
+from offers.consumers import ThreadConsumer
 from screening.consumers import CutProgressConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/films/<int:film_id>/cuts/", CutProgressConsumer.as_asgi()),
+    path("ws/offers/<int:offer_id>/", ThreadConsumer.as_asgi()),
 ]
+
+if os.environ.get("BENCH_ECHO") == "1":  # the floor of `make bench` (tests/bench/test_ws_bench.py) only
+    from offers.bench_echo import urlpatterns as bench_echo_urlpatterns
+
+    websocket_urlpatterns += bench_echo_urlpatterns

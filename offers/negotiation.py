@@ -1,0 +1,271 @@
+"""Writes in a negotiation thread: messages, counter-offers, acceptance (which records the agreement),
+decline and read receipts.
+
+Each write locks the offer's row first, so two parties racing for one thread are served one after the
+other: the second counter names a base version that is no longer the latest, the second acceptance
+finds the thread closed, and each gets a clear Conflict. The event is numbered and written before it is
+broadcast (``offers.thread.append_event``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_record
+from core.errors import Conflict, InvalidInput
+from festival.models import FilmTeamMember
+from offers.models import (
+    Agreement,
+    EventKind,
+    Offer,
+    OfferStatus,
+    OfferVersion,
+    Side,
+    ThreadEvent,
+    ThreadRead,
+)
+from offers.services import OfferTermsInvalid, offer_transition
+from offers.terms import TermsInvalid, canonical_json, parse_terms, terms_hash, terms_to_json
+from offers.thread import (
+    ADMIN,
+    append_event,
+    broadcast,
+    clean_body,
+    clean_client_id,
+    previous_event,
+    require_open,
+    thread_side,
+    writer_side,
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The event a write produced; ``duplicate`` when a resend with the same client id found it."""
+
+    event: ThreadEvent
+    duplicate: bool = False
+
+
+def _lock(offer: Offer) -> Offer:
+    return Offer.objects.select_for_update().get(pk=offer.pk)
+
+
+def _latest_version(offer: Offer) -> OfferVersion:
+    return OfferVersion.objects.filter(offer=offer).order_by("-number").first()  # type: ignore[return-value]
+
+
+def thread_message(*, user: User, offer: Offer, body: object, client_id: str | None = None) -> Posted:
+    """A message from one party to the other."""
+    side = writer_side(user, offer)
+    text = clean_body(body, required=True)
+    client = clean_client_id(client_id)
+    with transaction.atomic():
+        locked = _lock(offer)
+        earlier = previous_event(locked, user, client)
+        if earlier is not None:
+            return Posted(earlier, duplicate=True)
+        require_open(locked)
+        event = append_event(
+            locked, kind=EventKind.MESSAGE, author=user, side=side, body=text, client_id=client
+        )
+    return Posted(event)
+
+
+def thread_counter(
+    *,
+    user: User,
+    offer: Offer,
+    base_version: object,
+    terms_data: Mapping[str, Any],
+    body: object = "",
+    client_id: str | None = None,
+) -> Posted:
+    """A new immutable version of the terms, answering ``base_version`` (which must be the latest)."""
+    side = writer_side(user, offer)
+    text = clean_body(body, required=False)
+    client = clean_client_id(client_id)
+    if not isinstance(base_version, int) or isinstance(base_version, bool):
+        raise InvalidInput(_("Name the version you are answering by its number."), field="base_version")
+    try:
+        terms = parse_terms(terms_data)
+    except TermsInvalid as invalid:
+        raise OfferTermsInvalid(invalid) from invalid
+    digest = terms_hash(terms)
+    with transaction.atomic():
+        locked = _lock(offer)
+        earlier = previous_event(locked, user, client)
+        if earlier is not None:
+            return Posted(earlier, duplicate=True)
+        require_open(locked)
+        latest = _latest_version(locked)
+        if base_version != latest.number:
+            raise Conflict(
+                _("Version %(base)s is no longer the latest: answer version %(latest)s.")
+                % {"base": base_version, "latest": latest.number},
+                code="stale_version",
+            )
+        if terms.kind != locked.kind:
+            raise InvalidInput(_("A counter-offer keeps the offer's type."), field="terms.kind")
+        if digest == latest.terms_hash:
+            raise InvalidInput(
+                _("These terms are the same as version %(n)s.") % {"n": latest.number}, field="terms"
+            )
+        version = OfferVersion.objects.create(
+            offer=locked,
+            number=latest.number + 1,
+            author=user,
+            side=side,
+            schema_version=terms.schema_version,
+            terms=terms_to_json(terms),
+            terms_hash=digest,
+        )
+        audit_record(
+            action="offer.countered",
+            actor=user,
+            organisation=locked.organisation,
+            target=locked,
+            data={"version": version.number, "side": side, "terms_hash": digest},
+        )
+        event = append_event(
+            locked,
+            kind=EventKind.COUNTER,
+            author=user,
+            side=side,
+            body=text,
+            version=version,
+            client_id=client,
+        )
+    return Posted(event)
+
+
+def thread_accept(*, user: User, offer: Offer, version: object, terms_hash: object) -> Agreement:
+    """Accept the other side's latest version, named by number and terms hash; records the agreement."""
+    side = writer_side(user, offer)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidInput(_("Name the version you accept by its number."), field="version")
+    if not isinstance(terms_hash, str) or not terms_hash:
+        raise InvalidInput(_("Give the hash of the terms you accept."), field="terms_hash")
+    with transaction.atomic():
+        locked = _lock(offer)
+        require_open(locked)
+        accepted = OfferVersion.objects.filter(offer=locked, number=version).first()
+        if accepted is None:
+            raise InvalidInput(_("This offer has no version %(n)s.") % {"n": version}, field="version")
+        latest = _latest_version(locked)
+        if accepted.number != latest.number:
+            raise Conflict(
+                _("Version %(n)s has been replaced by version %(latest)s: only the latest can be accepted.")
+                % {"n": accepted.number, "latest": latest.number},
+                code="stale_version",
+            )
+        if accepted.terms_hash != terms_hash:
+            raise Conflict(
+                _("The terms of version %(n)s are not the ones you saw (their hash differs).")
+                % {"n": accepted.number},
+                code="hash_mismatch",
+            )
+        if accepted.side == side:
+            raise Conflict(
+                _("Your side proposed version %(n)s: the other party accepts it.") % {"n": accepted.number},
+                code="own_version",
+            )
+        # The agreement first, so that the thread's "accepted" event can name it
+        agreement = _record_agreement(locked, accepted, accepted_by=user, side=side, now=timezone.now())
+        offer_transition(offer=locked, to=OfferStatus.ACCEPTED, actor=user, side=side, version=accepted)
+        return agreement
+
+
+def _record_agreement(
+    offer: Offer, version: OfferVersion, *, accepted_by: User, side: str, now: Any
+) -> Agreement:
+    """Both parties, the accepted version's canonical JSON and hash, each side's acceptance time, the cut
+    the offeror watched. The proposing side accepted when it proposed (the offer's submission for v1)."""
+    proposed_at = (offer.submitted_at if version.number == 1 else None) or version.created_at
+    proposer = version.author
+    offeror_user, producer_user = (accepted_by, proposer) if side == Side.OFFEROR else (proposer, accepted_by)
+    offeror_at, producer_at = (now, proposed_at) if side == Side.OFFEROR else (proposed_at, now)
+    team = FilmTeamMember.objects.filter(film_id=offer.film_id).select_related("organisation")
+    seat = team.filter(user=producer_user).first() or team.order_by("pk").first()
+    if seat is None:
+        raise Conflict(_("This film has no producer team to sign for it."), code="no_producer")
+    terms = parse_terms(version.terms)
+    digest = terms_hash(terms)
+    if digest != version.terms_hash:  # the stored version no longer hashes as it did: refuse to sign it
+        raise Conflict(
+            _("The stored terms do not match their hash; an admin has been told."), code="hash_mismatch"
+        )
+    agreement = Agreement.objects.create(
+        offer=offer,
+        version=version,
+        film_id=offer.film_id,
+        kind=offer.kind,
+        offeror_organisation_id=offer.organisation_id,
+        producer_organisation=seat.organisation,
+        offeror_signatory=offeror_user,
+        producer_signatory=producer_user,
+        offeror_accepted_at=offeror_at,
+        producer_accepted_at=producer_at,
+        terms_canonical=canonical_json(terms).decode(),
+        terms_hash=digest,
+        watched_cut_id=offer.watched_cut_id,
+        watched_share_bp=offer.watched_share_bp,
+        created_at=now,
+    )
+    audit_record(
+        action="agreement.recorded",
+        actor=accepted_by,
+        organisation=offer.organisation,
+        target=agreement,
+        data={
+            "offer_id": offer.pk,
+            "version": version.number,
+            "terms_hash": digest,
+            "producer_organisation_id": seat.organisation_id,
+        },
+    )
+    return agreement
+
+
+def thread_decline(*, user: User, offer: Offer, reason: object = "") -> Offer:
+    """The producers decline the offer; the offeror's way out is withdrawing it."""
+    side = writer_side(user, offer)
+    text = clean_body(reason, required=False)
+    if side != Side.PRODUCER:
+        raise Conflict(_("Only the producers decline an offer; withdraw it instead."), code="producers_only")
+    with transaction.atomic():
+        locked = _lock(offer)
+        require_open(locked)
+        return offer_transition(offer=locked, to=OfferStatus.DECLINED, actor=user, side=side, body=text)
+
+
+def thread_mark_read(*, user: User, offer: Offer, seq: object) -> int:
+    """Record that ``user`` has read up to ``seq``; returns the (never decreasing) read position."""
+    side = thread_side(user, offer)
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InvalidInput(_("Give the sequence number you have read up to."), field="seq")
+    if side == ADMIN:
+        return 0  # admins read silently
+    with transaction.atomic():
+        read, _created = ThreadRead.objects.select_for_update().get_or_create(offer=offer, user=user)
+        last = Offer.objects.filter(pk=offer.pk).values_list("last_seq", flat=True).get()
+        position = min(seq, last)
+        if position <= read.seq:
+            return read.seq
+        read.seq = position
+        read.save(update_fields=["seq", "updated_at"])
+        transaction.on_commit(
+            lambda: broadcast(offer.pk, {"type": "thread.read", "user": user.pk, "seq": position})
+        )
+    return position
+
+
+def thread_reads(offer: Offer) -> dict[int, int]:
+    return dict(ThreadRead.objects.filter(offer=offer).values_list("user_id", "seq"))

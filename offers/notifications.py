@@ -1,0 +1,53 @@
+"""Emails to the parties of a thread who are not looking at it when something decisive happens: a new
+offer, a counter-offer, an acceptance, a decline. Each in the recipient's language, with a link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.models import User
+from accounts.policy import account_readiness
+from festival.models import FilmTeamMember
+from offers.models import Side, ThreadEvent
+from offers.presence import present_users
+
+
+def thread_parties(film_id: int, organisation_id: int) -> list[User]:
+    producers = FilmTeamMember.objects.filter(film_id=film_id).values("user_id")
+    offerors = Q(memberships__organisation_id=organisation_id)
+    return list(User.objects.filter(Q(pk__in=producers) | offerors, is_active=True).distinct().order_by("pk"))
+
+
+def notify_offline_parties(*, event_id: int) -> int:
+    """Send the event's email to the ready accounts of the side that did not write it, except those who
+    have the thread open; returns how many were sent."""
+    event = ThreadEvent.objects.select_related("offer__film", "offer__organisation", "author", "version").get(
+        pk=event_id
+    )
+    offer = event.offer
+    producer_ids = set(FilmTeamMember.objects.filter(film_id=offer.film_id).values_list("user_id", flat=True))
+    other_side = [
+        user
+        for user in thread_parties(offer.film_id, offer.organisation_id)
+        if (user.pk in producer_ids) != (event.side == Side.PRODUCER) and account_readiness(user).ready
+    ]
+    online = present_users(offer.pk, [u.pk for u in other_side])
+    link = settings.SITE_URL.rstrip("/") + reverse("offer-thread", args=[offer.pk])
+    messages = []
+    for user in other_side:
+        if user.pk in online:
+            continue
+        context: dict[str, Any] = {"event": event, "offer": offer, "user": user, "link": link}
+        with translation.override(user.language):
+            subject = render_to_string("offers/email/thread_event_subject.txt", context).strip()
+            body = render_to_string("offers/email/thread_event.txt", context)
+        messages.append((subject, body, None, [user.email]))
+    send_mass_mail(messages, fail_silently=False)
+    return len(messages)

@@ -1,0 +1,236 @@
+"""An offer's negotiation thread: who is a party, appending numbered events, and telling the sockets.
+
+The database is the source of truth. ``append_event`` runs under the offer's row lock (held by the
+caller's transaction), gives the event the next sequence number and, only once the transaction has
+committed, broadcasts it to the thread's channel-layer group and queues the offline emails. A broadcast
+that is lost costs nothing: clients resume from the last sequence number they saw.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, User
+from accounts.policy import account_readiness, is_festival_admin
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from festival.models import FilmTeamMember
+from offers.models import Agreement, EventKind, Offer, OfferStatus, OfferVersion, Side, ThreadEvent
+from offers.terms import diff_terms, parse_terms, render_terms
+
+log = logging.getLogger(__name__)
+
+ADMIN = "admin"  # reads every thread, writes none
+LANGUAGES = ("es", "fr", "en")
+MAX_BODY = 4000
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NOTIFIED_KINDS = frozenset({EventKind.SUBMITTED, EventKind.COUNTER, EventKind.ACCEPTED, EventKind.DECLINED})
+
+
+def group_name(offer_id: int) -> str:
+    return f"offer-thread-{offer_id}"
+
+
+def party_side(user: User, offer: Offer) -> str | None:
+    """``producer`` for the film's team, ``offeror`` for the offering organisation's members, ``admin``
+    for festival admins (read only), None for everyone else. Drafts have no thread yet: only their
+    offeror sees them."""
+    if not user.is_authenticated:
+        return None
+    flags = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            producer=Exists(FilmTeamMember.objects.filter(film_id=offer.film_id, user=OuterRef("pk"))),
+            offeror=Exists(
+                Membership.objects.filter(organisation_id=offer.organisation_id, user=OuterRef("pk"))
+            ),
+        )
+        .values_list("producer", "offeror")
+        .first()
+    )
+    producer, offeror = flags or (False, False)
+    if producer and offer.status != OfferStatus.DRAFT:
+        return Side.PRODUCER
+    if offeror:
+        return Side.OFFEROR
+    if is_festival_admin(user) and offer.status != OfferStatus.DRAFT:
+        return ADMIN
+    return None
+
+
+def thread_side(user: User, offer: Offer) -> str:
+    """The user's side in the thread, or NotFound (the same answer as for an offer that does not exist)."""
+    if not account_readiness(user).ready:
+        raise NotFound(_("No such offer."))
+    side = party_side(user, offer)
+    if side is None:
+        raise NotFound(_("No such offer."))
+    return side
+
+
+def writer_side(user: User, offer: Offer) -> str:
+    """Like ``thread_side``, for actions: admins read threads but do not negotiate."""
+    side = thread_side(user, offer)
+    if side == ADMIN:
+        raise Forbidden(_("Admins can read this thread but not write in it."), code="read_only")
+    return side
+
+
+def require_open(offer: Offer) -> None:
+    if offer.status != OfferStatus.SUBMITTED:
+        raise Conflict(
+            _("This negotiation is closed (%(status)s).") % {"status": offer.get_status_display()},
+            code="thread_closed",
+        )
+
+
+def clean_client_id(client_id: str | None) -> str:
+    if client_id in (None, ""):
+        return ""
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise InvalidInput(
+            _("A client message id is 1 to 64 letters, digits, dashes or underscores."), field="client_id"
+        )
+    return client_id
+
+
+def clean_body(body: object, *, required: bool) -> str:
+    if body is None:
+        body = ""
+    if not isinstance(body, str):
+        raise InvalidInput(_("A message is text."), field="body")
+    body = body.strip()
+    if required and not body:
+        raise InvalidInput(_("Write a message first."), field="body")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(_("A message has at most %(max)s characters.") % {"max": MAX_BODY}, field="body")
+    return body
+
+
+def previous_event(offer: Offer, author: User, client_id: str) -> ThreadEvent | None:
+    """The event this author already sent with this client id: a resend appears once."""
+    if not client_id:
+        return None
+    return ThreadEvent.objects.filter(offer=offer, author=author, client_id=client_id).first()
+
+
+def append_event(
+    offer: Offer,
+    *,
+    kind: str,
+    author: User | None,
+    side: str = "",
+    body: str = "",
+    version: OfferVersion | None = None,
+    client_id: str = "",
+) -> ThreadEvent:
+    """The next numbered event of ``offer``'s thread. The caller holds the offer's row lock."""
+    now = timezone.now()
+    seq = offer.last_seq + 1
+    Offer.objects.filter(pk=offer.pk).update(last_seq=seq, last_activity_at=now)
+    offer.last_seq, offer.last_activity_at = seq, now
+    event = ThreadEvent.objects.create(
+        offer=offer,
+        seq=seq,
+        kind=kind,
+        author=author,
+        side=side,
+        body=body,
+        version=version,
+        client_id=client_id,
+        created_at=now,
+    )
+    payload = event_payload(event)
+    transaction.on_commit(lambda: broadcast(offer.pk, {"type": "thread.event", "event": payload}))
+    if kind in NOTIFIED_KINDS:
+        transaction.on_commit(lambda: _queue_notifications(event.pk))
+    return event
+
+
+def _queue_notifications(event_id: int) -> None:
+    from offers.tasks import notify_thread_event
+
+    notify_thread_event.delay(event_id)
+
+
+def broadcast(offer_id: int, message: dict[str, Any]) -> None:
+    """Send to the thread's sockets. Never fails the caller: the database already holds the truth."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_name(offer_id), message)
+    except Exception:  # a lost broadcast is recovered by the clients' resume
+        log.warning("thread broadcast failed for offer %s", offer_id, exc_info=True)
+
+
+# --- what clients receive --------------------------------------------------------------------------
+
+
+def version_payload(version: OfferVersion, previous: OfferVersion | None) -> dict[str, Any]:
+    terms = parse_terms(version.terms)
+    rendered = {}
+    for language in LANGUAGES:
+        rendered[language] = [[str(label), str(value)] for label, value in render_terms(terms, language)]
+    changes = []
+    if previous is not None:
+        changes = [
+            {"path": c.path, "old": c.old, "new": c.new, "action": c.action}
+            for c in diff_terms(parse_terms(previous.terms), terms)
+        ]
+    return {
+        "number": version.number,
+        "side": version.side,
+        "terms_hash": version.terms_hash,
+        "terms": version.terms,
+        "rendered": rendered,
+        "changes": changes,
+    }
+
+
+def event_payload(event: ThreadEvent) -> dict[str, Any]:
+    """One event as every client sees it: language-neutral, with versions rendered in each language."""
+    version = None
+    if event.version is not None:
+        previous = (
+            OfferVersion.objects.filter(offer_id=event.offer_id, number=event.version.number - 1).first()
+            if event.kind == EventKind.COUNTER
+            else None
+        )
+        version = version_payload(event.version, previous)
+    author = None
+    if event.author is not None:
+        author = {"id": event.author.pk, "name": event.author.display_name}
+    agreement = None
+    if event.kind == EventKind.ACCEPTED:
+        agreement = (
+            Agreement.objects.filter(offer_id=event.offer_id).values_list("public_id", flat=True).first()
+        )
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "side": event.side,
+        "author": author,
+        "body": event.body,
+        "client_id": event.client_id,
+        "version": version,
+        "agreement": str(agreement) if agreement else None,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+def events_after(offer: Offer, after: int, *, limit: int = 500) -> list[dict[str, Any]]:
+    events = (
+        ThreadEvent.objects.filter(offer=offer, seq__gt=after)
+        .select_related("author", "version")
+        .order_by("seq")[:limit]
+    )
+    return [event_payload(event) for event in events]
