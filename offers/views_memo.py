@@ -1,0 +1,75 @@
+"""The deal memo of an agreement, as a printable page and as a PDF, for its two parties and admins."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.text import slugify
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
+
+from accounts.decorators import ready_required
+from accounts.permissions import acting_user
+from offers.agreement_selectors import agreements_visible_to
+from offers.memo import memo_context, memo_languages, render_memo_pdf
+from offers.models import Agreement
+from offers.terms.render import SUPPORTED_LANGUAGES
+
+
+def _agreement_or_404(request: HttpRequest, public_id: uuid.UUID) -> Agreement:
+    """The same 404 for an agreement that does not exist and for one the user is no party to."""
+    agreement = agreements_visible_to(acting_user(request)).filter(public_id=public_id).first()
+    if agreement is None:
+        raise Http404(_("No such agreement."))
+    return agreement
+
+
+def _language(request: HttpRequest) -> str | None:
+    """``?lang=`` when given (None if it is not a memo language), else the language of the request."""
+    requested = request.GET.get("lang")
+    if requested:
+        return requested if requested in SUPPORTED_LANGUAGES else None
+    current = translation.get_language() or "en"
+    return current if current in SUPPORTED_LANGUAGES else "en"
+
+
+def _bad_language() -> HttpResponse:
+    message = _("Deal memos are written in %(languages)s.") % {"languages": ", ".join(SUPPORTED_LANGUAGES)}
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+@ready_required
+def memo(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    agreement = _agreement_or_404(request, public_id)
+    language = _language(request)
+    if language is None:
+        return _bad_language()
+    with translation.override(language):
+        context = {
+            "memo": memo_context(agreement, language),
+            "agreement": agreement,
+            "languages": [get_language_info(code) for code in SUPPORTED_LANGUAGES],
+            "pdf_languages": [get_language_info(code) for code in memo_languages(agreement)],
+        }
+        response = render(request, "offers/memo.html", context)
+    response["Content-Language"] = language
+    return response
+
+
+@ready_required
+def memo_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    agreement = _agreement_or_404(request, public_id)
+    language = _language(request)
+    if language is None:
+        return _bad_language()
+    response = HttpResponse(render_memo_pdf(agreement, language), content_type="application/pdf")
+    filename = (
+        f"deal-memo-{slugify(agreement.film.title) or 'film'}-{agreement.public_id.hex[:8]}-{language}.pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="{filename}"'  # an ASCII slug: nothing to escape
+    response["Content-Language"] = language
+    response["Cache-Control"] = "no-store"
+    return response
