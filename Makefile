@@ -25,6 +25,7 @@ migrate: install
 
 demo: migrate
 	$(MANAGE) seed_demo
+	$(MANAGE) seed_demo_offers
 	$(MANAGE) seed_demo_screeners
 
 run: demo

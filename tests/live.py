@@ -59,6 +59,7 @@ def _start_server(tmp_path_factory: pytest.TempPathFactory, screeners: int = 0) 
         ["migrate", "--noinput", "-v0"],
         ["collectstatic", "--noinput", "-v0"],
         ["seed_demo"],
+        ["seed_demo_offers"],
     ]
     if screeners:
         commands.append(["seed_demo_screeners", "--limit", str(screeners)])

@@ -13,7 +13,7 @@ from accounts.models import User
 from accounts.permissions import acting_user
 from core.errors import DomainError
 from festival import services
-from festival.extensions import film_actions
+from festival.extensions import film_actions, film_sections
 from festival.forms import FilmForm, NeedForm
 from festival.models import Film, PostProductionNeed
 from festival.selectors import film_financing, film_for_viewer, films_visible_to, is_film_team_member
@@ -53,6 +53,7 @@ def film_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "financing": film_financing(film=film),
             "can_edit": user.is_staff or is_film_team_member(user=user, film=film),
             "actions": film_actions(film, user),
+            "sections": film_sections(film, user),
         },
     )
 

@@ -1,0 +1,69 @@
+"""The negotiation thread page: the offer, its current terms, and the live thread (offers-thread.js)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from accounts.decorators import ready_required
+from accounts.permissions import acting_user
+from core.errors import NotFound
+from festival.models import FilmTeamMember
+from offers.models import Agreement, OfferStatus, OfferVersion, Side
+from offers.notifications import thread_parties
+from offers.selectors import offers_visible_to
+from offers.terms import parse_terms, render_terms
+from offers.thread import ADMIN, thread_side
+
+
+@ready_required
+def offer_thread(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    offer = offers_visible_to(user=user).filter(pk=pk).first()
+    if offer is None:
+        raise Http404(_("No such offer."))
+    try:
+        side = thread_side(user, offer)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    if offer.status == OfferStatus.DRAFT:
+        return redirect("offer-edit", pk=offer.pk)
+    latest: OfferVersion = offer.versions.order_by("-number").first()  # type: ignore[assignment]
+    agreement = Agreement.objects.filter(offer=offer).first()
+    producers = set(FilmTeamMember.objects.filter(film_id=offer.film_id).values_list("user_id", flat=True))
+    parties = [
+        {"id": p.pk, "name": p.display_name, "side": Side.PRODUCER if p.pk in producers else Side.OFFEROR}
+        for p in thread_parties(offer.film_id, offer.organisation_id)
+    ]
+    config: dict[str, Any] = {
+        "offer": offer.pk,
+        "kind": offer.kind,
+        "status": offer.status,
+        "socket": f"/ws/offers/{offer.pk}/",
+        "me": {"id": user.pk, "side": side},
+        "parties": parties,
+        "schemaUrl": reverse("offer-terms-schema", args=[offer.kind]),
+        "organisations": [{"id": offer.organisation_id, "name": offer.organisation.name}],
+        "agreement": reverse("agreement-memo", args=[agreement.public_id]) if agreement else None,
+        "memoUrl": reverse("agreement-memo", args=[uuid.UUID(int=0)]),
+    }
+    return render(
+        request,
+        "offers/thread.html",
+        {
+            "offer": offer,
+            "film": offer.film,
+            "side": side,
+            "read_only": side == ADMIN,
+            "latest": latest,
+            "latest_lines": render_terms(parse_terms(latest.terms), get_language() or "en"),
+            "agreement": agreement,
+            "config": config,
+        },
+    )

@@ -1,0 +1,100 @@
+"""Journey 5 in Debian's Chromium: a producer and a professional, in two browser contexts and two
+languages, negotiate live over the WebSocket and end in an agreement whose deal memo opens."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from festival import demo_data
+from tests.conftest import totp_code
+from tests.live import CHROMIUM, CHROMIUM_FLAGS, needs_chromium
+
+pytestmark = [pytest.mark.slow, needs_chromium]
+PRODUCER = "juliana.ospina@demo.example"  # Keep Your Guard Up
+PROFESSIONAL = "camille.rouviere@demo.example"  # Ciné-Passerelle, whose distribution offer is under way
+
+
+def _login(browser: Any, base: str, email: str, locale: str) -> Any:
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", demo_data.DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("input[name=code]", totp_code(demo_data.DEMO_TOTP_SECRET))
+    page.click("main button[type=submit]")
+    page.wait_for_url(base + "/dashboard/")
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation before accepting
+    return page
+
+
+def test_a_live_counter_offer_ends_in_an_agreement(server: tuple[str, Path]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _ = server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            producer = _login(browser, base, PRODUCER, "es-ES")
+            professional = _login(browser, base, PROFESSIONAL, "fr-FR")
+            offers = professional.request.get(base + "/api/offers/").json()
+            offers = offers["results"] if isinstance(offers, dict) else offers
+            live = next(o for o in offers if o["status"] == "submitted" and o["kind"] == "distribution")
+            url = f"{base}/offers/{live['id']}/"
+
+            producer.goto(url)
+            professional.goto(url)
+            for page in (producer, professional):
+                expect(page.locator("[data-connection]")).not_to_have_class(re.compile("error"))
+                expect(page.locator(".event-counter")).to_have_count(1)  # the demo's version 2
+            # Each sees the other online
+            expect(producer.locator(".presence li.online")).to_have_count(2)
+
+            # A message from the professional appears live on the producer's page
+            professional.fill("[data-composer] textarea", "D'accord pour 23 000 € ?")
+            professional.click("[data-composer] button[type=submit]")
+            expect(producer.locator(".event-message .event-body").last).to_have_text(
+                "D'accord pour 23 000 € ?"
+            )
+
+            # The producer counters: the minimum guarantee becomes EUR 23,000 (version 3)
+            producer.click('[data-action="counter"]')
+            dialog = producer.locator("[data-counter-dialog]")
+            expect(dialog).to_be_visible()
+            amount = dialog.locator(".terms-amount").first
+            expect(amount).to_have_value("25000.00")  # the minimum guarantee of version 2
+            amount.fill("23000")
+            dialog.locator("textarea[name=body]").fill("Hecho: 23 000 €.")
+            dialog.locator("[data-counter-send]").click()
+            expect(dialog).to_be_hidden()
+
+            # The professional sees version 3 live, with what changed, and accepts it
+            counter = professional.locator(".event-counter").last
+            expect(counter).to_contain_text("3")
+            expect(counter.locator(".changes")).to_contain_text("2300000")
+            accept = professional.locator('[data-action="accept"]')
+            expect(accept).to_be_visible()
+            expect(accept).to_contain_text("3")
+            accept.click()
+
+            for page in (producer, professional):
+                expect(page.locator("[data-status]")).to_have_class(re.compile("status-accepted"))
+                expect(page.locator("[data-agreement]")).to_be_visible()
+            expect(producer.locator("[data-composer]")).to_be_hidden()
+
+            # The deal memo opens for both, with the terms' hash, and its PDF downloads
+            professional.click("[data-agreement-link]")
+            professional.wait_for_url(re.compile(r"/agreements/[0-9a-f-]+/$"))
+            digest = (
+                professional.locator("code").filter(has_text=re.compile(r"^[0-9a-f]{64}$")).first.inner_text()
+            )
+            producer.click("[data-agreement-link]")
+            expect(producer.locator("body")).to_contain_text(digest)
+            pdf = professional.request.get(professional.url + "memo.pdf")
+            assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+        finally:
+            browser.close()
