@@ -85,7 +85,10 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         try:
             offer = services.offer_update_draft(
-                user=acting_user(request), offer=offer, terms_data=data.validated_data["terms"]
+                user=acting_user(request),
+                offer=offer,
+                terms_data=data.validated_data["terms"],
+                expires_on=data.validated_data.get("expires_on", ...),
             )
         except services.OfferTermsInvalid as error:
             raise _terms_errors(error) from error

@@ -35,8 +35,8 @@ class OfferForm(forms.Form):
         field = cast("forms.ModelChoiceField[Organisation]", self.fields["organisation"])
         field.queryset = Organisation.objects.filter(memberships__user=user).distinct().order_by("name")
         if editing:
-            # A draft keeps its organisation and type; its expiry date is set when it is created.
-            for name in ("organisation", "kind", "expires_on"):
+            # A draft keeps its organisation and type; its expiry date can still change.
+            for name in ("organisation", "kind"):
                 self.fields[name].disabled = True
 
     def clean_terms(self) -> dict[str, Any]:

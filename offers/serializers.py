@@ -54,6 +54,7 @@ class OfferCreateSerializer(serializers.Serializer[None]):
 
 class OfferTermsSerializer(serializers.Serializer[None]):
     terms = serializers.JSONField()
+    expires_on = serializers.DateField(required=False, allow_null=True, help_text="Omit to keep it.")
 
 
 class OfferPolicySerializer(serializers.ModelSerializer[OfferPolicy]):

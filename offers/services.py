@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from types import EllipsisType
 from typing import Any
 
 from django.db import transaction
@@ -98,6 +99,11 @@ def _admitted_offeror(user: User, film: Film, organisation: Organisation) -> Non
         )
 
 
+def _check_expiry(expires_on: dt.date) -> None:
+    if expires_on <= timezone.now().date():
+        raise InvalidInput(_("The expiry date must be in the future."), field="expires_on")
+
+
 def _parse(terms_data: Mapping[str, Any]) -> tuple[Any, dict[str, Any], str]:
     try:
         terms = parse_terms(terms_data)
@@ -117,8 +123,8 @@ def offer_create(
     """A draft offer with its first version of terms."""
     _admitted_offeror(user, film, organisation)
     terms, stored, digest = _parse(terms_data)
-    if expires_on is not None and expires_on <= timezone.now().date():
-        raise InvalidInput(_("The expiry date must be in the future."), field="expires_on")
+    if expires_on is not None:
+        _check_expiry(expires_on)
     with transaction.atomic():
         offer = Offer.objects.create(
             film=film, organisation=organisation, created_by=user, kind=terms.kind, expires_on=expires_on
@@ -141,12 +147,21 @@ def offer_create(
     return offer
 
 
-def offer_update_draft(*, user: User, offer: Offer, terms_data: Mapping[str, Any]) -> Offer:
-    """Rewrite a draft's terms (its version 1); the kind cannot change."""
+def offer_update_draft(
+    *,
+    user: User,
+    offer: Offer,
+    terms_data: Mapping[str, Any],
+    expires_on: dt.date | None | EllipsisType = ...,
+) -> Offer:
+    """Rewrite a draft's terms (its version 1) and, when given, its expiry date (None: no expiry; the
+    default ``...`` keeps it). The kind cannot change."""
     _admitted_offeror(user, offer.film, offer.organisation)
     terms, stored, digest = _parse(terms_data)
     if terms.kind != offer.kind:
         raise InvalidInput(_("A draft keeps its offer type; start a new offer instead."), field="terms.kind")
+    if isinstance(expires_on, dt.date):
+        _check_expiry(expires_on)
     with transaction.atomic():
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if locked.status != OfferStatus.DRAFT:
@@ -156,6 +171,9 @@ def offer_update_draft(*, user: User, offer: Offer, terms_data: Mapping[str, Any
         OfferVersion.objects.filter(offer=locked, number=1).update(
             terms=stored, terms_hash=digest, schema_version=terms.schema_version, author=user
         )
+        if not isinstance(expires_on, EllipsisType):
+            locked.expires_on = expires_on
+            locked.save(update_fields=["expires_on", "updated_at"])
         audit_record(
             action="offer.draft_updated",
             actor=user,

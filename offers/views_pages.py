@@ -161,7 +161,10 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 with transaction.atomic():
                     offer = services.offer_update_draft(
-                        user=user, offer=offer, terms_data=form.cleaned_data["terms"]
+                        user=user,
+                        offer=offer,
+                        terms_data=form.cleaned_data["terms"],
+                        expires_on=form.cleaned_data["expires_on"],
                     )
                     if submit:
                         offer = services.offer_submit(user=user, offer=offer)

@@ -635,3 +635,30 @@ def test_the_editors_labels_are_in_the_javascript_catalogue(
 ) -> None:
     body = client.get(reverse("javascript-catalog"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f"{json.dumps(source)}: {json.dumps(expected)}" in body
+
+
+def test_a_draft_edit_changes_its_expiry_date(world: World) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from offers import services as offer_services
+    from offers.models import Offer
+    from tests.offers.terms import examples as terms_examples
+
+    draft = offer_services.offer_create(
+        user=world.pro, film=world.film, organisation=world.distributor_org, terms_data=terms_examples.sales()
+    )
+    later = timezone.now().date() + dt.timedelta(days=20)
+    response = logged_in_client(world.pro).post(
+        f"/offers/{draft.pk}/edit/",
+        {
+            "organisation": world.distributor_org.pk,
+            "kind": "sales",
+            "expires_on": later.isoformat(),
+            "terms": json.dumps(terms_examples.sales()),
+            "action": "save",
+        },
+    )
+    assert response.status_code == 302
+    assert Offer.objects.get(pk=draft.pk).expires_on == later

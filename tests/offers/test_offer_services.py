@@ -199,3 +199,30 @@ def test_submitted_offers_expire_after_their_date(world: World) -> None:
     out = io.StringIO()
     call_command("expire_offers", stdout=out)
     assert "Expired 0 offers." in out.getvalue()
+
+
+def test_a_draft_can_change_its_expiry_date_or_keep_it(world: World) -> None:
+    import datetime as dt
+
+    offer = _draft(world)
+    later = timezone.now().date() + dt.timedelta(days=30)
+    services.offer_update_draft(
+        user=world.pro, offer=offer, terms_data=examples.completion_fund(), expires_on=later
+    )
+    offer.refresh_from_db()
+    assert offer.expires_on == later
+    services.offer_update_draft(user=world.pro, offer=offer, terms_data=examples.completion_fund())
+    offer.refresh_from_db()
+    assert offer.expires_on == later  # not given: kept
+    with pytest.raises(InvalidInput) as refused:
+        services.offer_update_draft(
+            user=world.pro, offer=offer, terms_data=examples.completion_fund(), expires_on=dt.date(2000, 1, 1)
+        )
+    assert refused.value.field == "expires_on"
+    offer.refresh_from_db()
+    assert offer.expires_on == later
+    services.offer_update_draft(
+        user=world.pro, offer=offer, terms_data=examples.completion_fund(), expires_on=None
+    )
+    offer.refresh_from_db()
+    assert offer.expires_on is None
