@@ -8,8 +8,11 @@ that is lost costs nothing: clients resume from the last sequence number they sa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from concurrent.futures import Future
+from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -161,10 +164,33 @@ def _queue_notifications(event_id: int) -> None:
     notify_thread_event.delay(event_id)
 
 
+# The event loop of an async caller (the thread's consumer) whose services run in a worker thread.
+_caller_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("thread_caller_loop", default=None)
+
+
+def broadcast_on_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Broadcasts made by the services this async context calls (through ``sync_to_async``) are handed
+    to ``loop`` and not waited for. Waiting would hold the worker thread, which serves the database
+    calls of every socket of the process, for the Redis round trips of each ``group_send``. Ordering
+    needs no wait: a client that sees a gap in the sequence numbers reads the missing events from the
+    database (``ThreadConsumer.thread_event``)."""
+    _caller_loop.set(loop)
+
+
+def _sent(offer_id: int, future: Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("thread broadcast failed for offer %s", offer_id, exc_info=future.exception())
+
+
 def broadcast(offer_id: int, message: dict[str, Any]) -> None:
     """Send to the thread's sockets. Never fails the caller: the database already holds the truth."""
     layer = get_channel_layer()
     if layer is None:
+        return
+    loop = _caller_loop.get()
+    if loop is not None and loop.is_running():
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group_name(offer_id), message), loop)
+        future.add_done_callback(lambda done: _sent(offer_id, done))
         return
     try:
         async_to_sync(layer.group_send)(group_name(offer_id), message)
@@ -176,15 +202,28 @@ def broadcast(offer_id: int, message: dict[str, Any]) -> None:
 
 
 def version_payload(version: OfferVersion, previous: OfferVersion | None) -> dict[str, Any]:
+    """A version's terms, rendered in each language; for a counter-offer, what changed from the version
+    before it: field by field (``changes``, for programs) and line by line as people read the terms
+    (``rendered_changes``: [label, before, after], None where a line was added or removed)."""
     terms = parse_terms(version.terms)
-    rendered = {}
+    before = parse_terms(previous.terms) if previous is not None else None
+    rendered: dict[str, list[list[str]]] = {}
+    rendered_changes: dict[str, list[list[str | None]]] = {}
     for language in LANGUAGES:
-        rendered[language] = [[str(label), str(value)] for label, value in render_terms(terms, language)]
+        lines = {str(label): str(value) for label, value in render_terms(terms, language)}
+        rendered[language] = [[label, value] for label, value in lines.items()]
+        if before is not None:
+            old_lines = {str(label): str(value) for label, value in render_terms(before, language)}
+            rendered_changes[language] = [
+                [label, old_lines.get(label), lines.get(label)]
+                for label in [*old_lines, *(label for label in lines if label not in old_lines)]
+                if old_lines.get(label) != lines.get(label)
+            ]
     changes = []
-    if previous is not None:
+    if before is not None:
         changes = [
             {"path": c.path, "old": c.old, "new": c.new, "action": c.action}
-            for c in diff_terms(parse_terms(previous.terms), terms)
+            for c in diff_terms(before, terms)
         ]
     return {
         "number": version.number,
@@ -193,6 +232,7 @@ def version_payload(version: OfferVersion, previous: OfferVersion | None) -> dic
         "terms": version.terms,
         "rendered": rendered,
         "changes": changes,
+        "rendered_changes": rendered_changes,
     }
 
 

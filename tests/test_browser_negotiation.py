@@ -75,7 +75,9 @@ def test_a_live_counter_offer_ends_in_an_agreement(server: tuple[str, Path]) -> 
             # The professional sees version 3 live, with what changed, and accepts it
             counter = professional.locator(".event-counter").last
             expect(counter).to_contain_text("3")
-            expect(counter.locator(".changes")).to_contain_text("2300000")
+            changes = counter.locator(".changes")  # as the terms read: the guarantee's line, before and after
+            expect(changes.locator("del").first).to_contain_text(re.compile(r"25[\s\u202f.,]?000"))
+            expect(changes.locator("ins").first).to_contain_text(re.compile(r"23[\s\u202f.,]?000"))
             accept = professional.locator('[data-action="accept"]')
             expect(accept).to_be_visible()
             expect(accept).to_contain_text("3")

@@ -100,6 +100,10 @@ def test_a_counter_is_a_new_version_with_its_difference(world: World, offer: Off
         "new": 2_500_000,
         "action": "changed",
     } in payload["changes"]
+    # Line by line as people read the terms, in each language: the amount and the tranches it splits into
+    label, before, after = payload["rendered_changes"]["es"][0]
+    assert (label, "30", "25") == ("Importe", before[4:6], after[4:6])  # "EUR 30 000,00" → "EUR 25 000,00"
+    assert len(payload["rendered_changes"]["fr"]) == len(payload["rendered_changes"]["en"]) >= 1
     assert audit_actions()[-1] == "offer.countered"
     # The offeror answers the producers' version 2 with a version 3
     assert _counter(world.pro, offer, base=2, amount=2_800_000).event.version.number == 3

@@ -175,9 +175,7 @@
       item.append(el("p", { className: "event-title", textContent: title }));
     }
     if (event.body) item.append(el("p", { className: "event-body", textContent: event.body }));
-    if (event.kind === "counter" && event.version.changes.length) {
-      item.append(renderChanges(event.version.changes));
-    }
+    if (event.kind === "counter") item.append(renderChanges(event.version));
     if (event.version && (event.kind === "submitted" || event.kind === "counter")) {
       item.append(
         el("details", {}, [
@@ -189,17 +187,17 @@
     return item;
   }
 
-  function renderChanges(changes) {
+  function renderChanges(version) {
+    // What changed from the version before, line by line as the terms read in this language
+    const rows = version.rendered_changes[language] || version.rendered_changes.en || [];
     const list = el("ul", { className: "changes" });
-    for (const change of changes) {
-      const show = (value) => (value === null ? "—" : typeof value === "object" ? JSON.stringify(value) : String(value));
+    for (const [label, before, after] of rows) {
       list.append(
-        el("li", { className: `change-${change.action}` }, [
-          el("code", { textContent: change.path }),
-          ": ",
-          el("del", { textContent: show(change.old) }),
-          " → ",
-          el("ins", { textContent: show(change.new) }),
+        el("li", {}, [
+          el("strong", { textContent: `${label}: ` }),
+          before === null ? "" : el("del", { textContent: before }),
+          before === null || after === null ? "" : " → ",
+          after === null ? el("em", { textContent: gettext("removed") }) : el("ins", { textContent: after }),
         ])
       );
     }
