@@ -40,6 +40,7 @@ from reportlab.platypus import (
 )
 
 from offers.models import Agreement
+from offers.selectors import terms_organisation_names
 from offers.terms import TermsInvalid, canonical_json, parse_terms, render_terms
 from offers.terms.render import KIND_LABELS, SUPPORTED_LANGUAGES, country_name, format_percent
 
@@ -196,7 +197,7 @@ def _terms_lines(agreement: Agreement, language: str) -> list[Line]:
         terms = parse_terms(json.loads(agreement.terms_canonical))
     except (ValueError, TypeError, TermsInvalid):
         return []
-    return render_terms(terms, language)
+    return render_terms(terms, language, organisation_names=terms_organisation_names(terms))
 
 
 # --- the PDF -------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_countries import countries as country_names
 
-from accounts.models import Accreditation, AccreditationStatus, Membership, User
+from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
 from accounts.policy import account_readiness, is_festival_admin
 from festival.extensions import FilmAction
 from festival.models import Film
@@ -24,6 +24,7 @@ from offers.terms import (
     DistributionTerms,
     PostProductionTerms,
     SalesTerms,
+    Terms,
     parse_terms,
 )
 from offers.terms.common import NOT_PAYABLE, Money, currency_exponent
@@ -274,3 +275,12 @@ def terms_form_schema(kind: str) -> dict[str, Any] | None:
     )
     schema["x-territory-groups"] = [[code, str(label)] for code, label in GROUP_LABELS.items()]
     return schema
+
+
+def terms_organisation_names(*terms_list: Terms) -> dict[int, str]:
+    """The names of the organisations that terms name by id (a post-production offer's provider), for
+    render_terms."""
+    ids = {t.provider_organisation_id for t in terms_list if isinstance(t, PostProductionTerms)}
+    if not ids:
+        return {}
+    return dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))

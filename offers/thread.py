@@ -27,6 +27,7 @@ from accounts.policy import account_readiness, is_festival_admin
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from festival.models import FilmTeamMember
 from offers.models import Agreement, EventKind, Offer, OfferStatus, OfferVersion, Side, ThreadEvent
+from offers.selectors import terms_organisation_names
 from offers.terms import diff_terms, parse_terms, render_terms
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,11 @@ def party_side(user: User, offer: Offer) -> str | None:
         .first()
     )
     producer, offeror = flags or (False, False)
+    return side_from_flags(user, offer, producer=producer, offeror=offeror)
+
+
+def side_from_flags(user: User, offer: Offer, *, producer: bool, offeror: bool) -> str | None:
+    """``party_side`` once the two memberships are known (on the film's team, in the offering org)."""
     if producer and offer.status != OfferStatus.DRAFT:
         return Side.PRODUCER
     if offeror:
@@ -81,7 +87,13 @@ def thread_side(user: User, offer: Offer) -> str:
 
 def writer_side(user: User, offer: Offer) -> str:
     """Like ``thread_side``, for actions: admins read threads but do not negotiate."""
-    side = thread_side(user, offer)
+    return require_writer(thread_side(user, offer))
+
+
+def require_writer(side: str | None) -> str:
+    """``side`` if it may write in the thread; NotFound for a non-party, Forbidden for an admin."""
+    if side is None:
+        raise NotFound(_("No such offer."))
     if side == ADMIN:
         raise Forbidden(_("Admins can read this thread but not write in it."), code="read_only")
     return side
@@ -207,13 +219,19 @@ def version_payload(version: OfferVersion, previous: OfferVersion | None) -> dic
     (``rendered_changes``: [label, before, after], None where a line was added or removed)."""
     terms = parse_terms(version.terms)
     before = parse_terms(previous.terms) if previous is not None else None
+    names = terms_organisation_names(terms, *([before] if before is not None else []))
     rendered: dict[str, list[list[str]]] = {}
     rendered_changes: dict[str, list[list[str | None]]] = {}
     for language in LANGUAGES:
-        lines = {str(label): str(value) for label, value in render_terms(terms, language)}
+        lines = {
+            str(label): str(value) for label, value in render_terms(terms, language, organisation_names=names)
+        }
         rendered[language] = [[label, value] for label, value in lines.items()]
         if before is not None:
-            old_lines = {str(label): str(value) for label, value in render_terms(before, language)}
+            old_lines = {
+                str(label): str(value)
+                for label, value in render_terms(before, language, organisation_names=names)
+            }
             rendered_changes[language] = [
                 [label, old_lines.get(label), lines.get(label)]
                 for label in [*old_lines, *(label for label in lines if label not in old_lines)]

@@ -17,7 +17,7 @@ from core.errors import NotFound
 from festival.models import FilmTeamMember
 from offers.models import Agreement, OfferStatus, OfferVersion, Side
 from offers.notifications import thread_parties
-from offers.selectors import offers_visible_to
+from offers.selectors import offers_visible_to, terms_organisation_names
 from offers.terms import parse_terms, render_terms
 from offers.thread import ADMIN, thread_side
 
@@ -36,6 +36,7 @@ def offer_thread(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("offer-edit", pk=offer.pk)
     latest: OfferVersion = offer.versions.order_by("-number").first()  # type: ignore[assignment]
     agreement = Agreement.objects.filter(offer=offer).first()
+    terms = parse_terms(latest.terms)
     producers = set(FilmTeamMember.objects.filter(film_id=offer.film_id).values_list("user_id", flat=True))
     parties = [
         {"id": p.pk, "name": p.display_name, "side": Side.PRODUCER if p.pk in producers else Side.OFFEROR}
@@ -62,7 +63,9 @@ def offer_thread(request: HttpRequest, pk: int) -> HttpResponse:
             "side": side,
             "read_only": side == ADMIN,
             "latest": latest,
-            "latest_lines": render_terms(parse_terms(latest.terms), get_language() or "en"),
+            "latest_lines": render_terms(
+                terms, get_language() or "en", organisation_names=terms_organisation_names(terms)
+            ),
             "agreement": agreement,
             "config": config,
         },

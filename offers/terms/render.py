@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gettext as python_gettext
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pycountry
@@ -94,31 +94,37 @@ MEDIUM_LABELS = {
 }
 
 
-def render_terms(terms: Terms, language: str) -> list[Line]:
-    """(label, value) lines, in the order a reader expects them, in `language` (es, fr or en)."""
+def render_terms(
+    terms: Terms, language: str, *, organisation_names: Mapping[int, str] | None = None
+) -> list[Line]:
+    """(label, value) lines, in the order a reader expects them, in `language` (es, fr or en).
+
+    Terms name organisations by id; `organisation_names` (from the database, see
+    offers.selectors.terms_organisation_names) lets the lines show their names instead.
+    """
     if language not in SUPPORTED_LANGUAGES:
         raise ValueError(f"Terms render in {', '.join(SUPPORTED_LANGUAGES)}, not {language!r}")
-    renderers: dict[type[Any], Callable[[Any], list[Line]]] = {
-        PostProductionTerms: _post_production,
-        CompletionFundTerms: _completion_fund,
-        DistributionTerms: _distribution,
-        SalesTerms: _sales,
-    }
     with translation.override(language):
-        return [(gettext("Offer type"), str(KIND_LABELS[terms.kind])), *renderers[type(terms)](terms)]
+        head = (gettext("Offer type"), str(KIND_LABELS[terms.kind]))
+        if isinstance(terms, PostProductionTerms):
+            return [head, *_post_production(terms, organisation_names or {})]
+        renderers: dict[type[Any], Callable[[Any], list[Line]]] = {
+            CompletionFundTerms: _completion_fund,
+            DistributionTerms: _distribution,
+            SalesTerms: _sales,
+        }
+        return [head, *renderers[type(terms)](terms)]
 
 
 # --- one renderer per type ----------------------------------------------------------------------------
 
 
-def _post_production(terms: PostProductionTerms) -> list[Line]:
+def _post_production(terms: PostProductionTerms, names: Mapping[int, str]) -> list[Line]:
     consideration = terms.consideration
-    lines = [
-        (
-            gettext("Provider organisation"),
-            gettext("Organisation #%(id)d") % {"id": terms.provider_organisation_id},
-        )
-    ]
+    provider = names.get(terms.provider_organisation_id) or gettext("Organisation #%(id)d") % {
+        "id": terms.provider_organisation_id
+    }
+    lines = [(gettext("Provider organisation"), provider)]
     lines += [
         (gettext("Service %(number)d") % {"number": number}, _service_line(line))
         for number, line in enumerate(terms.service_lines, start=1)

@@ -226,3 +226,10 @@ def test_every_choice_has_a_label() -> None:
     assert set(MEDIUM_LABELS) == set(Medium)
     assert set(RECOUPMENT_LABELS) == set(RecoupmentPosition)
     assert {trigger.value for trigger in Trigger} == {"on_signature", "on_date", "on_delivery"}
+
+
+def test_the_provider_is_named_when_its_name_is_known() -> None:
+    terms = parse_terms(examples.post_production())
+    assert ("Provider organisation", "Organisation #42") in render_terms(terms, "en")
+    named = render_terms(terms, "es", organisation_names={42: "Ibaia Post"})
+    assert ("Organización proveedora", "Ibaia Post") in named
