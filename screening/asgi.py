@@ -1,39 +1,74 @@
-"""A lean ASGI front for the four playback doors.
+"""A lean ASGI front for the playlist and key doors.
 
-A playing screener asks for a playlist or a key every few seconds per viewer. Through Django's ASGI
-handler each such GET pays for the whole middleware stack and several sync/async hops, which cost
-several times the door's own work (one query). This front answers those GETs itself and hands every
-other request, untouched, to Django.
+A playing screener asks for a playlist or the key every few seconds per viewer. Through Django's ASGI
+handler each such GET pays for the whole middleware stack and several sync/async hops, which cost many
+times the door's own work. This front answers those GETs itself, fully async, and hands every other
+request (segments, heartbeats, pages), untouched, to Django.
 
-It authenticates exactly as Django does, with Django's own code: the session cookie is loaded with the
-configured session engine and ``django.contrib.auth.get_user`` checks the backend and the session hash;
-the idle timeout of ``accounts.middleware`` applies. The answer comes from ``screening.doors.open_door``,
-the same function the Django views use, so the rules live in one place.
+Per request it reads, afresh and in one prepared PostgreSQL statement, the session (from django_session,
+which Django's db and cached_db engines write through to), the grant, its cut, film, festival session,
+viewer and every fact the rules need; a key request also counts the fetch in Redis. Nothing about a
+viewer or a grant is remembered between requests, so any change (a revocation, a rule, a password, a
+logout) takes effect at the next request.
+
+It authenticates as ``django.contrib.auth.get_user`` does with ``ModelBackend``: the live session must
+name the grant's viewer through a configured backend and carry the hash of their current password (or
+one made with a fallback secret), and the viewer must be active; the idle timeout of
+``accounts.middleware`` applies. The grant and the rules are checked by ``policy.grant_from_row`` and
+answered by ``screening.doors``, the code the Django views run.
+
+The front needs PostgreSQL, database-backed sessions and Redis (``door_backends.available``); in the
+embedded default (SQLite, file cache) every door goes to Django.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from importlib import import_module
-from types import SimpleNamespace
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
-from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user
-from django.db import close_old_connections
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
 from django.http.cookie import parse_cookie
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
 
 from accounts.middleware import session_idle_expired
 from accounts.models import User
-from screening.doors import DEVICE_COOKIE, DoorAnswer, open_door
+from screening import door_backends, services
+from screening.door_backends import DoorBackends
+from screening.doors import (
+    DEVICE_COOKIE,
+    KEY,
+    MASTER,
+    MEDIA,
+    DoorAnswer,
+    key_answer,
+    playlist_answer,
+    refused,
+    stored_playlist,
+)
+from screening.models import PlaybackGrant
+from screening.playlists import stored_text, stored_text_key
+from screening.policy import (
+    PlaybackRefused,
+    grant_from_row,
+    grant_lookup,
+    grant_session_data,
+    grant_viewer,
+    not_found,
+)
 
 DOOR_PATH = re.compile(
     r"^/play/(?P<grant>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
-    r"(?:(?P<master>master\.m3u8)|(?P<key>key)|(?P<rendition>[0-9a-z]{2,8})/(?P<name>[A-Za-z0-9_.]{1,64}))$"
+    r"(?:(?P<master>master\.m3u8)|(?P<key>key)|(?P<rendition>[0-9a-z]{2,8})/index\.m3u8)$"
 )
 SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
@@ -44,45 +79,96 @@ SECURITY_HEADERS = [
 ASGIApp = Any
 
 
-def session_user(session_key: str) -> User | None:
-    """The signed-in user of a session cookie, as Django's AuthenticationMiddleware would find them."""
-    if not session_key:
+@cache
+def front_enabled() -> bool:
+    """The front serves the doors when its async reads match this deployment exactly."""
+    backends = [import_string(path) for path in settings.AUTHENTICATION_BACKENDS]
+    return door_backends.available() and all(
+        issubclass(b, ModelBackend) and b.get_user is ModelBackend.get_user for b in backends
+    )
+
+
+class LoadedSession(SessionBase):
+    """Session data already read, for Django's checks that take a session (key validation, idle time)."""
+
+    def __init__(self, session_key: str, data: Mapping[str, Any] | None = None) -> None:
+        super().__init__(session_key)
+        self._data = dict(data or {})
+
+    def load(self) -> dict[str, Any]:
+        return self._data
+
+
+def session_user_id(session: SessionBase) -> Any | None:
+    """The user a live session is signed in as, through a backend this site accepts (as get_user)."""
+    try:
+        user_id = User._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
         return None
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
     if session_idle_expired(session, int(time.time())):
         return None
-    user = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
-    return user if isinstance(user, User) and user.is_active else None
+    return user_id
 
 
-def answer(path: str, query_string: bytes, cookie_header: str) -> DoorAnswer:
-    match = DOOR_PATH.match(path)
-    assert match is not None  # noqa: S101 (checked by the caller)
-    cookies = parse_cookie(cookie_header)
-    query = parse_qs(query_string.decode("latin-1"))
-    try:
-        user = session_user(cookies.get(settings.SESSION_COOKIE_NAME, ""))
-        kind = (
-            "master"
-            if match["master"]
-            else "key"
-            if match["key"]
-            else ("media" if match["name"] == "index.m3u8" else "segment")
-        )
-        with translation.override(user.language if user else settings.LANGUAGE_CODE):
-            return open_door(
-                kind=kind,
-                user=user,
-                device_token=cookies.get(DEVICE_COOKIE, ""),
-                grant_id=match["grant"],
-                rendition=match["rendition"] or "",
-                name=match["name"] or "",
-                path=path,
-                exp=query.get("exp", [""])[0],
-                sig=query.get("sig", [""])[0],
-            )
-    finally:
-        close_old_connections()  # give pooled database connections back, as Django does after a request
+def session_verified(session: SessionBase, user: User) -> bool:
+    """get_user's check: the session holds the user's current session hash, or a fallback secret's; a
+    changed password ends every session. The user must be allowed to log in (ModelBackend)."""
+    session_hash = session.get(HASH_SESSION_KEY)
+    if not session_hash or not user.is_active:
+        return False
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    return any(constant_time_compare(session_hash, h) for h in user.get_session_auth_fallback_hash())
+
+
+def _session(backends: DoorBackends, session_key: str, row: Sequence[Any]) -> SessionBase | None:
+    encoded = grant_session_data(row)
+    if encoded is None:  # no such session, or expired
+        return None
+    return LoadedSession(session_key, backends.session_codec.decode(encoded))  # Django's signed decoding
+
+
+async def _stored_text(backends: DoorBackends, grant: PlaybackGrant, relative: str) -> str:
+    text = await backends.published_text(stored_text_key(grant.cut, relative))
+    if text is None:  # first request for this cut since the cache was emptied: read the store
+        text = await sync_to_async(stored_text, thread_sensitive=False)(grant.cut, relative)
+    return text
+
+
+async def answer(kind: str, grant_id: str, rendition: str, cookies: Mapping[str, str]) -> DoorAnswer:
+    backends = await door_backends.door_backends()
+    session_key = LoadedSession(cookies.get(settings.SESSION_COOKIE_NAME, "")).session_key  # validated
+    grant_pk = grant_lookup(grant_id, backends.db)
+    if session_key is None or grant_pk is None:
+        return refused(not_found())
+    now = timezone.now()
+    row = await backends.grant_row(
+        grant_pk=grant_pk,
+        device_hash=services.device_hash(cookies.get(DEVICE_COOKIE, "")),
+        session_key=session_key,
+        now=now,
+    )
+    if row is None:  # no such grant, or not for this device
+        return refused(not_found())
+    session = _session(backends, session_key, row)
+    viewer = grant_viewer(row, backends.db)
+    if session is None or session_user_id(session) != viewer.pk or not session_verified(session, viewer):
+        return refused(not_found())  # not signed in, or not as the grant's viewer
+    with translation.override(viewer.language or settings.LANGUAGE_CODE):
+        try:
+            grant = grant_from_row(row, backends.db, at=now)
+        except PlaybackRefused as refusal:
+            return refused(refusal.refusal)
+        if kind == KEY:
+            await backends.count(services.key_fetch_counter(grant.pk), services.key_fetch_counter_ttl())
+            return key_answer(grant)
+        relative = stored_playlist(kind, grant, rendition)
+        if relative is None:
+            return refused(not_found())
+        return playlist_answer(kind, grant, rendition, await _stored_text(backends, grant, relative))
 
 
 class MediaDoors:
@@ -90,13 +176,15 @@ class MediaDoors:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not DOOR_PATH.match(scope["path"]):
+        match = (
+            DOOR_PATH.match(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
+        )
+        if match is None or not front_enabled():
             await self.app(scope, receive, send)
             return
+        kind = MASTER if match["master"] else KEY if match["key"] else MEDIA
         cookie = b"; ".join(value for name, value in scope["headers"] if name == b"cookie").decode("latin-1")
-        door = await sync_to_async(answer, thread_sensitive=False)(
-            scope["path"], scope["query_string"], cookie
-        )
+        door = await answer(kind, match["grant"], match["rendition"] or "", parse_cookie(cookie))
         headers = [
             (b"content-type", door.content_type.encode()),
             (b"content-length", str(len(door.body)).encode()),

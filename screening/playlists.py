@@ -22,9 +22,14 @@ KEY_LINE = re.compile(r'^(#EXT-X-KEY:.*URI=")[^"]*(".*)$')
 SEGMENT_NAME = re.compile(r"^seg_[0-9]{5}\.ts$")
 
 
+def stored_text_key(cut: Cut, relative: str) -> str:
+    """The cache key of a packaged playlist's text (read by ``stored_text`` and by the lean front)."""
+    return f"screening:playlist:{cut.public_id}:{relative}"
+
+
 def stored_text(cut: Cut, relative: str) -> str:
     """A packaged playlist's text. Published cuts never change, so it is cached without expiry."""
-    cache_key = f"screening:playlist:{cut.public_id}:{relative}"
+    cache_key = stored_text_key(cut, relative)
     text = cache.get(cache_key)
     if text is None:
         text = b"".join(media_store().open_stream(cut.media_prefix + relative)).decode()
@@ -37,10 +42,11 @@ def _grant_path(grant_id: str) -> str:
     return reverse("screening:key", args=[grant_id]).removesuffix("key")
 
 
-def render_master(cut: Cut, grant_id: str) -> str:
+def render_master(cut: Cut, grant_id: str, stored: str) -> str:
+    """The master playlist for one grant, from the stored ``master.m3u8`` text."""
     prefix = _grant_path(grant_id)
     lines = []
-    for line in stored_text(cut, "master.m3u8").splitlines():
+    for line in stored.splitlines():
         if line and not line.startswith("#"):
             line = f"{prefix}{line.split('/', 1)[0]}/index.m3u8"
         lines.append(line)
@@ -64,11 +70,12 @@ def segment_url_maker(cut: Cut, grant_id: str, rendition: str, ttl: int) -> Call
     return local
 
 
-def render_media(cut: Cut, grant_id: str, rendition: str, ttl: int) -> str:
+def render_media(cut: Cut, grant_id: str, rendition: str, ttl: int, stored: str) -> str:
+    """A media playlist for one grant, from the stored ``<rendition>/index.m3u8`` text."""
     key_uri = _grant_path(grant_id) + "key"
     segment_url = segment_url_maker(cut, grant_id, rendition, ttl)
     lines = []
-    for line in stored_text(cut, f"{rendition}/index.m3u8").splitlines():
+    for line in stored.splitlines():
         match = KEY_LINE.match(line)
         if match:
             line = f"{match.group(1)}{key_uri}{match.group(2)}"

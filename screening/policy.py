@@ -1,8 +1,8 @@
 """Who may watch a film, decided afresh at every door (player page, grant, playlist, key, segment).
 
-Every rule is read from the database at every request, in ONE query: the film (or the grant, its cut
-and its film) with the facts the rules need about the viewer. ``decide`` then applies the rules to
-those facts; it is the single place where the rules live. A refusal carries an HTTP status: 404 when
+Every rule is read from the database at every request, in ONE query: the film (or the grant, its cut,
+its film and its viewer) with the facts the rules need about the viewer. ``decide`` then applies the
+rules to those facts; it is the single place where the rules live. A refusal carries an HTTP status: 404 when
 the viewer may not know the film or grant exists (pretix's convention), 403 with a reason when they
 may know it but not watch it now.
 """
@@ -14,10 +14,13 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+from django.db.models.base import DEFERRED
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,7 +58,7 @@ class Admission:
 
 @dataclass(frozen=True)
 class Facts:
-    """What the rules need to know about one viewer and one film, read in one query."""
+    """What the rules need to know about one viewer and one film, read in the same query as the rest."""
 
     email_verified: bool
     mfa: bool
@@ -71,36 +74,34 @@ class Facts:
     org_blocked: bool
 
 
-# The facts as SQL over the film aliased "f" (PostgreSQL and SQLite alike). Hand-written because this runs
-# on every playlist, key and segment request: building the same query with the ORM cost ten times more
-# than running it. Parameters: ``_facts_params(user)``.
+# The facts as SQL over the film aliased "f" and the viewer aliased "u" (PostgreSQL and SQLite alike), with
+# FACTS_JOINS in the FROM clause. Hand-written because this runs on every playlist and key request: building
+# the same query with the ORM cost ten times more than running it. The viewer has at most one approved
+# accreditation per session (a unique constraint) and a film at most one set of rules, so the joins add
+# no rows. Planning this statement costs more than running it (about 1 ms on PostgreSQL against 0.3 ms):
+# the lean front (screening.door_backends) prepares it once per connection; Django's cursors bind
+# client-side and cannot, so the Django views (heartbeats, app-served segments) pay the planning.
 FACTS_SQL = """
     EXISTS(SELECT 1 FROM account_emailaddress e
-           WHERE e.user_id = %s AND e.verified AND LOWER(e.email) = LOWER(%s)) AS email_verified,
-    EXISTS(SELECT 1 FROM mfa_authenticator a WHERE a.user_id = %s AND a.type = 'totp') AS mfa,
+           WHERE e.user_id = u.id AND e.verified AND LOWER(e.email) = LOWER(u.email)) AS email_verified,
+    EXISTS(SELECT 1 FROM mfa_authenticator a WHERE a.user_id = u.id AND a.type = 'totp') AS mfa,
     EXISTS(SELECT 1 FROM screening_accessrevocation r
-           WHERE r.user_id = %s AND r.lifted_at IS NULL
+           WHERE r.user_id = u.id AND r.lifted_at IS NULL
              AND (r.film_id = f.id OR r.film_id IS NULL)) AS revoked,
     (SELECT t.organisation_id FROM festival_filmteammember t
-     WHERE t.film_id = f.id AND t.user_id = %s LIMIT 1) AS team_org,
-    (SELECT acc.id FROM accounts_accreditation acc
-     WHERE acc.user_id = %s AND acc.session_id = f.session_id AND acc.status = 'approved' LIMIT 1) AS acc_id,
-    (SELECT ar.id FROM screening_audiencerules ar WHERE ar.film_id = f.id) AS rules_id
+     WHERE t.film_id = f.id AND t.user_id = u.id LIMIT 1) AS team_org,
+    acc.category, acc.organisation_id, o.country,
+    ar.allowed_categories, ar.territory_mode, ar.territories, ar.max_plays_after_session,
+    EXISTS(SELECT 1 FROM screening_audiencerules_blocked_organisations b
+           WHERE b.audiencerules_id = ar.id AND b.organisation_id = acc.organisation_id) AS org_blocked
 """
-# Scalar subqueries rather than joins: PostgreSQL plans them in a fraction of the time a many-way join
-# takes to plan, and planning, not execution, was most of the cost. The accreditation's details and the
-# film's rules, when there are any, come from a second small query by primary key.
-DETAILS_SQL = """
-    SELECT acc.category, acc.organisation_id, o.country,
-           ar.allowed_categories, ar.territory_mode, ar.territories, ar.max_plays_after_session,
-           EXISTS(SELECT 1 FROM screening_audiencerules_blocked_organisations b
-                  WHERE b.audiencerules_id = ar.id AND b.organisation_id = acc.organisation_id)
-    FROM (SELECT 1) AS one
-    LEFT JOIN accounts_accreditation acc ON acc.id = %s
+FACTS_JOINS = """
+    LEFT JOIN accounts_accreditation acc
+           ON acc.user_id = u.id AND acc.session_id = f.session_id AND acc.status = 'approved'
     LEFT JOIN accounts_organisation o ON o.id = acc.organisation_id
-    LEFT JOIN screening_audiencerules ar ON ar.id = %s
+    LEFT JOIN screening_audiencerules ar ON ar.film_id = f.id
 """
-FACTS_COLUMNS = 6
+FACTS_COLUMNS = 12
 
 
 def _json_list(value: Any) -> list[str]:
@@ -110,13 +111,20 @@ def _json_list(value: Any) -> list[str]:
 
 
 def _facts(row: Sequence[Any]) -> Facts:
-    email_verified, mfa, revoked, team_org, acc_id, rules_id = row[-FACTS_COLUMNS:]
-    details: Sequence[Any] = [None, None, None, None, None, None, None, False]
-    if team_org is None and (acc_id is not None or rules_id is not None):
-        with connection.cursor() as cursor:
-            cursor.execute(DETAILS_SQL, [acc_id, rules_id])
-            details = cursor.fetchone() or details
-    category, org, country, categories, mode, territories, cap, blocked = details
+    (
+        email_verified,
+        mfa,
+        revoked,
+        team_org,
+        category,
+        org,
+        country,
+        categories,
+        mode,
+        territories,
+        cap,
+        blocked,
+    ) = row[-FACTS_COLUMNS:]
     return Facts(
         email_verified=bool(email_verified),
         mfa=bool(mfa),
@@ -131,10 +139,6 @@ def _facts(row: Sequence[Any]) -> Facts:
         rules_cap=cap,
         org_blocked=bool(blocked),
     )
-
-
-def _facts_params(user: User) -> list[Any]:
-    return [user.pk, user.email, user.pk, user.pk, user.pk, user.pk]
 
 
 def decide(facts: Facts, film: Film, user: User, at: dt.datetime, *, new_play: bool = False) -> Admission:
@@ -195,42 +199,53 @@ def admission(*, user: User, film: Film, at: dt.datetime | None = None, new_play
     """
     if not user.is_authenticated:
         raise PlaybackRefused(not_found())
-    # Only constants and column names are formatted in; every value is a bound parameter.
-    sql = f"SELECT {FACTS_SQL} FROM festival_film f WHERE f.id = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*_facts_params(user), film.pk])
+        cursor.execute(ADMISSION_SQL, [user.pk, film.pk])
         row = cursor.fetchone()
     if row is None:
         raise PlaybackRefused(not_found())
     return decide(_facts(row), film, user, at or timezone.now(), new_play=new_play)
 
 
-def grant_for_request(
-    *, grant_id: str, user: User, device_hash: str, at: dt.datetime | None = None
-) -> PlaybackGrant:
-    """The live grant behind a playlist, key or segment request, with every rule re-checked.
-
-    Someone else's grant, an unknown id or a grant used from another device is a 404: the requester
-    may not learn that it exists. A grant that was theirs but ended or expired is a 403 saying why.
-    """
-    at = at or timezone.now()
+def grant_lookup(grant_id: str, db: BaseDatabaseWrapper) -> Any | None:
+    """The primary key of ``grant_id`` as ``db`` stores it, or None when it is not a grant id at all."""
     try:
         grant_uuid = uuid.UUID(str(grant_id))
     except ValueError:
-        raise PlaybackRefused(not_found()) from None
-    grant_pk = PlaybackGrant._meta.pk.get_db_prep_value(grant_uuid, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(GRANT_SQL, [*_facts_params(user), grant_pk, user.pk, device_hash])
-        row = cursor.fetchone()
+        return None
+    return PlaybackGrant._meta.pk.get_db_prep_value(grant_uuid, db)
+
+
+def grant_for_request(
+    *, grant_id: str, user: User, device_hash: str, at: dt.datetime | None = None
+) -> PlaybackGrant:
+    """The live grant behind a playlist, key or segment request, with every rule re-checked."""
+    grant_pk = grant_lookup(grant_id, connection)
+    row = None
+    if grant_pk is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(GRANT_SQL, [grant_pk, user.pk, device_hash])
+            row = cursor.fetchone()
+    return grant_from_row(row, connection, at=at or timezone.now())
+
+
+def grant_from_row(row: Sequence[Any] | None, db: BaseDatabaseWrapper, *, at: dt.datetime) -> PlaybackGrant:
+    """Check one GRANT_SQL row: the grant, its cut, film and session, its viewer and the facts.
+
+    Someone else's grant, an unknown id or a grant used from another device has no row: a 404, the
+    requester may not learn that it exists. A grant that was theirs but ended or expired is a 403 saying
+    why; then every rule of ``decide`` applies. ``grant.viewer`` is the viewer as read in the same row.
+    """
     if row is None:
         raise PlaybackRefused(not_found())
-    grant = _instance(PlaybackGrant, GRANT_FIELDS, row, 0)
+    grant = _instance(PlaybackGrant, GRANT_FIELDS, row, 0, db)
     offset = len(GRANT_FIELDS)
-    grant.cut = _instance(Cut, CUT_FIELDS, row, offset)
+    grant.cut = _instance(Cut, CUT_FIELDS, row, offset, db)
     offset += len(CUT_FIELDS)
-    grant.cut.film = film = _instance(Film, FILM_FIELDS, row, offset)
+    grant.cut.film = film = _instance(Film, FILM_FIELDS, row, offset, db)
     offset += len(FILM_FIELDS)
-    film.session = _instance(Session, SESSION_FIELDS, row, offset) if film.session_id else None
+    film.session = _instance(Session, SESSION_FIELDS, row, offset, db) if film.session_id else None
+    grant.viewer = viewer = grant_viewer(row, db)
     if grant.ended_at is not None:
         messages = {
             "superseded": _("Playback continued on another device: one stream at a time."),
@@ -240,7 +255,7 @@ def grant_for_request(
         raise PlaybackRefused(Refusal(f"grant_{grant.end_reason or 'ended'}", message))
     if grant.expires_at <= at:
         raise PlaybackRefused(Refusal("grant_expired", _("This playback has expired: press play again.")))
-    decide(_facts(row), film, user, at)
+    decide(_facts(row), film, viewer, at)
     return grant
 
 
@@ -280,6 +295,24 @@ CUT_FIELDS = _concrete(
 )
 FILM_FIELDS = _concrete(Film, ["id", "session", "title"])
 SESSION_FIELDS = _concrete(Session, ["id", "starts_on", "ends_on", "screening_days_after_end"])
+# What deciding and authenticating need about the viewer: the password hash is only ever used for the
+# session hash check (Django's get_session_auth_hash), never leaves the server.
+USER_FIELDS = _concrete(User, ["id", "password", "email", "is_active", "is_staff", "language"])
+
+
+VIEWER_OFFSET = len(GRANT_FIELDS) + len(CUT_FIELDS) + len(FILM_FIELDS) + len(SESSION_FIELDS)
+SESSION_DATA_OFFSET = VIEWER_OFFSET + len(USER_FIELDS)
+
+
+def grant_viewer(row: Sequence[Any], db: BaseDatabaseWrapper) -> User:
+    """The viewer as read in a grant row (the lean front authenticates the session against it)."""
+    return _instance(User, USER_FIELDS, row, VIEWER_OFFSET, db)
+
+
+def grant_session_data(row: Sequence[Any]) -> str | None:
+    """The encoded data of the session in a GRANT_SESSION_SQL row; None when it is gone or expired."""
+    value = row[SESSION_DATA_OFFSET]
+    return None if value is None else str(value)
 
 
 def _columns(alias: str, fields: list[Field[Any, Any]]) -> str:
@@ -287,45 +320,70 @@ def _columns(alias: str, fields: list[Field[Any, Any]]) -> str:
 
 
 # Only constants and column names are formatted in; every value is a bound parameter.
-GRANT_SQL = (
-    f"SELECT {_columns('g', GRANT_FIELDS)}, {_columns('c', CUT_FIELDS)}, {_columns('f', FILM_FIELDS)}, "  # noqa: S608
-    f"{_columns('s', SESSION_FIELDS)}, {FACTS_SQL} "
+ADMISSION_SQL = (
+    f"SELECT {FACTS_SQL} FROM festival_film f JOIN accounts_user u ON u.id = %s {FACTS_JOINS} "  # noqa: S608
+    "WHERE f.id = %s"
+)
+_GRANT_COLUMNS = (
+    f"{_columns('g', GRANT_FIELDS)}, {_columns('c', CUT_FIELDS)}, {_columns('f', FILM_FIELDS)}, "
+    f"{_columns('s', SESSION_FIELDS)}, {_columns('u', USER_FIELDS)}"
+)
+_GRANT_FROM = (
     "FROM screening_playbackgrant g JOIN screening_cut c ON c.id = g.cut_id "
     "JOIN festival_film f ON f.id = c.film_id LEFT JOIN festival_session s ON s.id = f.session_id "
+    f"JOIN accounts_user u ON u.id = g.viewer_id {FACTS_JOINS}"
+)
+# Parameters: grant id, viewer id, device hash.
+GRANT_SQL = (
+    f"SELECT {_GRANT_COLUMNS}, {FACTS_SQL} {_GRANT_FROM} "  # noqa: S608
     "WHERE g.id = %s AND g.viewer_id = %s AND g.device_hash = %s"
+)
+# The lean front's statement: the same row plus the request's session (django_session, which the db and
+# cached_db engines both write through to), so that one round trip carries the session, the grant and
+# every fact. The caller checks that the session is the grant's viewer's. Parameters: session key, now,
+# grant id, device hash.
+GRANT_SESSION_SQL = (
+    f"SELECT {_GRANT_COLUMNS}, ds.session_data, {FACTS_SQL} {_GRANT_FROM} "  # noqa: S608
+    "LEFT JOIN django_session ds ON ds.session_key = %s AND ds.expire_date > %s "
+    "WHERE g.id = %s AND g.device_hash = %s"
 )
 
 
-def _instance(model: type[M], fields: list[Field[Any, Any]], row: Sequence[Any], offset: int) -> M:
-    """A read-only model instance from raw columns, converted as the ORM would (UUIDs, JSON, dates)."""
+def _instance(
+    model: type[M], fields: list[Field[Any, Any]], row: Sequence[Any], offset: int, db: BaseDatabaseWrapper
+) -> M:
+    """A read-only model instance from raw columns, converted as the ORM would (UUIDs, JSON, dates).
+
+    Built as the ORM builds query results (``from_db``); the fields not read are deferred.
+    """
     values = {}
-    for i, (field, column, converters) in enumerate(_converters(model, fields)):
+    for i, (field, column, converters) in enumerate(_converters(model, fields, db)):
         value = row[offset + i]
         for converter in converters:
-            value = converter(value, column, connection)
+            value = converter(value, column, db)
         values[field.attname] = value
-    return model(**values)
+    names = _attnames(model)
+    return model.from_db(db.alias, list(values), [values.get(name, DEFERRED) for name in names])
+
+
+@cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
 
 
 _CONVERTERS: dict[tuple[str, str], list[tuple[Field[Any, Any], Any, list[Any]]]] = {}
 
 
 def _converters(
-    model: type[Model], fields: list[Field[Any, Any]]
+    model: type[Model], fields: list[Field[Any, Any]], db: BaseDatabaseWrapper
 ) -> list[tuple[Field[Any, Any], Any, list[Any]]]:
     """Each field's column and database converters, worked out once per model and database vendor."""
-    key = (model._meta.label, connection.vendor)
+    key = (model._meta.label, db.vendor)
     found = _CONVERTERS.get(key)
     if found is None:
         found = []
         for field in fields:
             column = field.get_col(model._meta.db_table)
-            found.append(
-                (
-                    field,
-                    column,
-                    connection.ops.get_db_converters(column) + column.get_db_converters(connection),
-                )
-            )
+            found.append((field, column, db.ops.get_db_converters(column) + column.get_db_converters(db)))
         _CONVERTERS[key] = found
     return found

@@ -402,14 +402,19 @@ def grant_stop(*, grant: PlaybackGrant) -> None:
     )
 
 
-def _key_fetch_counter(grant_id: object) -> str:
+def key_fetch_counter(grant_id: object) -> str:
+    """The cache key counting a grant's key fetches (``key_fetched`` here, or the lean front's own client)."""
     return f"screening:key-fetches:{grant_id}"
+
+
+def key_fetch_counter_ttl() -> int:
+    return int(settings.SCREENING_GRANT_TTL_SECONDS) + 3600
 
 
 def key_fetched(*, grant: PlaybackGrant) -> None:
     """Count key fetches in the cache: no database write on the hot path; heartbeats persist the count."""
-    key = _key_fetch_counter(grant.pk)
-    if not cache.add(key, 1, timeout=settings.SCREENING_GRANT_TTL_SECONDS + 3600):
+    key = key_fetch_counter(grant.pk)
+    if not cache.add(key, 1, timeout=key_fetch_counter_ttl()):
         cache.incr(key)
 
 

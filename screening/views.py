@@ -167,7 +167,8 @@ def _door_view(kind: str) -> Callable[..., HttpResponse]:
     return view
 
 
-# Served by screening.asgi in production (ASGI); these views serve WSGI and the test client.
+# Under ASGI on PostgreSQL the playlists and the key are answered by screening.asgi before Django; these
+# views serve segments, the embedded default, WSGI and the test client, with the same doors.
 master = _door_view("master")
 media_playlist = _door_view("media")
 key = _door_view("key")

@@ -103,6 +103,28 @@ def _wrk(base: str, requests: list[tuple[str, str]], tmp: Path) -> tuple[float, 
     return rps, _ms(out, "50%"), _ms(out, "99%"), int(errors.group(1)) if errors else 0
 
 
+def _process_cpu(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` and its children (uvicorn's workers); 0 without /proc."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine has been busy so far (every core, every process); 0 without /proc."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def _ms(out: str, percentile: str) -> float:
     value, unit = re.search(rf"{percentile}\s+([0-9.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -169,10 +191,14 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
                 for t in targets
                 for kind in ("playlist", "key")
             ]
+            cpu = [_process_cpu(server.pid), _machine_busy()]
             floor_rps, floor_p50, floor_p99, floor_err = _wrk(base, [("/healthz", "")], tmp_path)
+            cpu += [_process_cpu(server.pid), _machine_busy()]
             door_rps, door_p50, door_p99, door_err = _wrk(base, doors, tmp_path)
+            cpu += [_process_cpu(server.pid), _machine_busy()]
         else:  # a Python load generator, much weaker: the ratio still compares like with like
             tool = "httpx"
+            cpu = []
             floor_n, floor_lat, floor_err = asyncio.run(_load(base, targets, floor=True))
             door_n, door_lat, door_err = asyncio.run(_load(base, targets, floor=False))
             floor_rps, door_rps = floor_n / SECONDS, door_n / SECONDS
@@ -191,4 +217,15 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
         f"{SECONDS:.0f} s each, "
         f"database {env['DATABASE_URL'].split(':')[0]}, cache {'redis' if env.get('REDIS_URL') else 'file'}"
     )
+    if len(cpu) == 6 and cpu[0]:
+        # Both runs include wrk's 2 s warm-up: a close estimate, independent of how busy the machine was.
+        per_request = [
+            (cpu[i + 2] - cpu[i]) * 1e6 / (rps * (SECONDS + 2)) for i, rps in ((0, floor_rps), (2, door_rps))
+        ]
+        busy = (cpu[5] - cpu[1]) / (2 * (SECONDS + 2))
+        print(
+            f"BENCH-INFO playlist server CPU per request: floor {per_request[0]:.0f} us, "
+            f"doors {per_request[1]:.0f} us (database and Redis not included); machine busy {busy:.2f} of "
+            f"{os.cpu_count()} cores on average (wrk, server, database, Redis and anything else running)"
+        )
     assert floor_err == 0 and door_err == 0

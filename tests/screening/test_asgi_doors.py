@@ -1,16 +1,25 @@
-"""The lean ASGI front: the same doors, the same rules, Django's own authentication, no middleware stack."""
+"""The lean ASGI front: the same doors, the same rules, Django's own authentication, no middleware stack.
+
+On PostgreSQL with Redis (CI) the front answers the playlists and the key itself; in the embedded default
+it hands them to Django, and these tests then prove the same answers through Django.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends import cached_db
+from django.contrib.sessions.models import Session
+from django.core.cache import cache, caches
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +27,30 @@ from django.utils import timezone
 from accounts.middleware import IDLE_KEY
 from config.asgi import application
 from screening import services
+from screening.asgi import front_enabled
+from screening.door_backends import close_door_backends
 from screening.models import Cut, PlaybackGrant
 from tests.conftest import World
 from tests.screening.conftest import DEVICE, Packaged, looks_like_clear_mpeg_ts, publish, viewer_client
+from tests.screening.test_playback_doors import CASES
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_thread_connections")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections", "close_front_pools"),
+]
+
+
+@pytest.fixture
+async def close_front_pools() -> AsyncIterator[None]:
+    """The front's pools belong to this test's event loop: close them so the test database can be dropped."""
+    yield
+    await close_door_backends()
+
+
+@pytest.fixture
+def front() -> None:
+    if not front_enabled():
+        pytest.skip("the lean front serves the doors on PostgreSQL with Redis sessions (CI sets both)")
 
 
 def _press_play(client: Client, cut: Cut) -> dict[str, Any]:
@@ -140,3 +168,132 @@ async def test_everything_else_goes_to_django() -> None:
         assert health.status_code == 200 and "frame-ancestors" in health.headers["content-security-policy"]
         post = await h.post("/play/00000000-0000-0000-0000-000000000000/heartbeat")
         assert post.status_code == 403  # Django's CSRF check, not the front
+
+
+# --- The front's own reads: nothing is remembered between requests ---------------------------------
+
+
+async def _front_doors(http: httpx.AsyncClient, grant: dict[str, Any]) -> dict[str, str]:
+    """The three doors the front answers itself (segments go to Django)."""
+    urls = await _doors(http, grant)
+    return {door: urls[door] for door in ("master", "playlist", "key")}
+
+
+async def _served_by_the_front(http: httpx.AsyncClient, url: str) -> bool:
+    # Django's security middleware adds a CSP to every answer; the front answers without one.
+    response = await http.get(url)
+    return response.status_code == 200 and "content-security-policy" not in response.headers
+
+
+@pytest.mark.parametrize(("name", "change", "status", "code"), CASES, ids=[c[0] for c in CASES])
+async def test_a_change_after_a_served_request_is_refused_at_once(
+    front: None,
+    setup: Any,
+    name: str,
+    change: Callable[[World, Cut], None],
+    status: int,
+    code: str,
+) -> None:
+    world, cut, client, grant = setup
+    async with _asgi(client) as http:
+        urls = await _front_doors(http, grant)
+        assert all([await _served_by_the_front(http, url) for url in urls.values()])
+        await sync_to_async(change)(world, cut)
+        assert await _knock(http, urls) == {door: (status, code) for door in urls}
+
+
+async def test_a_second_device_ends_the_first_stream_at_once(front: None, setup: Any) -> None:
+    _world, cut, client, grant = setup
+    async with _asgi(client) as http:
+        urls = await _front_doors(http, grant)
+        phone = await sync_to_async(viewer_client)(_world.pro, device="the-phone-device-token-000000003")
+        await sync_to_async(_press_play)(phone, cut)
+        assert await _knock(http, urls) == {door: (403, "grant_superseded") for door in urls}
+
+
+async def test_another_viewers_session_with_the_same_device_is_not_found(front: None, setup: Any) -> None:
+    world, _cut, client, grant = setup
+    async with _asgi(client) as http:
+        urls = await _front_doors(http, grant)
+    other = await sync_to_async(viewer_client)(world.other_producer)
+    async with _asgi(other) as http:
+        assert await _knock(http, urls) == {door: (404, "not_found") for door in urls}
+
+
+def _edit_session(client: Client, **changes: Any) -> None:
+    session = client.session
+    for name, value in changes.items():
+        session[name] = value
+    session.save()
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda c, w: _edit_session(c, **{HASH_SESSION_KEY: "0" * 64}), id="forged session hash"),
+        pytest.param(lambda c, w: _edit_session(c, **{HASH_SESSION_KEY: ""}), id="no session hash"),
+        pytest.param(
+            lambda c, w: _edit_session(c, **{BACKEND_SESSION_KEY: "accounts.backends.Gone"}),
+            id="backend no longer configured",
+        ),
+        pytest.param(
+            lambda c, w: _edit_session(c, **{SESSION_KEY: str(w.admin.pk)}), id="session of another user"
+        ),
+        pytest.param(lambda c, w: c.logout(), id="logged out"),
+        pytest.param(
+            lambda c, w: Session.objects.filter(session_key=c.session.session_key).update(
+                expire_date=timezone.now() - dt.timedelta(seconds=1)
+            ),
+            id="session expired",
+        ),
+        pytest.param(
+            lambda c, w: type(w.pro).objects.filter(pk=w.pro.pk).update(is_active=False), id="disabled"
+        ),
+    ],
+)
+async def test_the_front_authenticates_as_django_does(
+    front: None, setup: Any, spoil: Callable[[Client, World], Any]
+) -> None:
+    world, _cut, client, grant = setup
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    async with _asgi(client) as http:
+        urls = await _front_doors(http, grant)
+    await sync_to_async(spoil)(client, world)
+    old_cookie = {settings.SESSION_COOKIE_NAME: cookie, "fip_device": DEVICE}  # whatever the client did
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=old_cookie
+    ) as http:
+        assert await _knock(http, urls) == {door: (404, "not_found") for door in urls}
+
+
+async def test_a_session_missing_from_the_cache_is_read_from_the_database(front: None, setup: Any) -> None:
+    _world, _cut, client, grant = setup
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    await sync_to_async(caches[settings.SESSION_CACHE_ALIAS].delete)(cached_db.KEY_PREFIX + key)
+    async with _asgi(client) as http:
+        urls = await _front_doors(http, grant)
+        assert all([await _served_by_the_front(http, url) for url in urls.values()])
+
+
+async def test_a_session_signed_with_a_fallback_secret_still_works(
+    front: None, setup: Any, settings: Any
+) -> None:
+    world, _cut, client, grant = setup
+    old_secret = "an-older-secret-key-that-was-rotated-out-0123456789"
+    old_hash = world.pro._get_session_auth_hash(secret=old_secret)
+    await sync_to_async(_edit_session)(client, **{HASH_SESSION_KEY: old_hash})
+    async with _asgi(client) as http:
+        assert (await http.get(grant["master_url"])).status_code == 404
+        settings.SECRET_KEY_FALLBACKS = [old_secret]
+        assert await _served_by_the_front(http, grant["master_url"])
+
+
+async def test_key_fetches_are_counted_where_django_reads_them(front: None, setup: Any) -> None:
+    _world, _cut, client, grant = setup
+    async with _asgi(client) as http:
+        urls = await _front_doors(http, grant)
+        assert await _served_by_the_front(http, urls["key"])
+        assert await _served_by_the_front(http, urls["key"])
+    counter = services.key_fetch_counter(grant["grant"])
+    assert await sync_to_async(cache.get)(counter) == 2

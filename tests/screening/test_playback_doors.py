@@ -86,11 +86,11 @@ def _close_window(world: World, cut: Cut) -> None:
 def _rules(**values: Any) -> Callable[[World, Cut], None]:
     def apply(world: World, cut: Cut) -> None:
         rules, _created = AudienceRules.objects.get_or_create(film=world.film)
-        blocked = values.pop("blocked", None)
         for name, value in values.items():
-            setattr(rules, name, value)
+            if name != "blocked":
+                setattr(rules, name, value)
         rules.save()
-        if blocked:
+        if values.get("blocked"):
             rules.blocked_organisations.add(world.distributor_org)
 
     return apply

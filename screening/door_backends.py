@@ -1,0 +1,153 @@
+"""The lean front's own connections: an async PostgreSQL pool and an async Redis pool per event loop.
+
+Django's ORM and cache are synchronous: from an async front every read would hop to a thread, and
+Django's PostgreSQL cursors bind parameters client-side, so the door's statement would be planned afresh
+on every request (planning costs more than running it). Here the same servers are read asynchronously:
+PostgreSQL through psycopg's AsyncConnectionPool with Django's own connection parameters and type
+loaders, the door's statement prepared once per connection; Redis through redis.asyncio with Django's
+own cache keys (``make_key``) and serialisation (``RedisSerializer``).
+
+Every request reads its session, grant and facts afresh, in one statement. Only the stored text of
+published playlists, which never changes, is kept in process memory.
+
+Only for deployments on PostgreSQL with database-backed sessions and a Redis cache (``available``);
+elsewhere the front hands the doors to Django.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import weakref
+from collections.abc import Sequence
+from importlib import import_module
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache, RedisSerializer
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg_pool import AsyncConnectionPool
+
+from screening.policy import GRANT_SESSION_SQL
+
+# Per process, on top of Django's own pool. One prepared statement takes a fraction of a millisecond, so a
+# few connections serve thousands of doors a second; requests beyond them wait their turn (no error).
+DB_POOL_MIN, DB_POOL_MAX, DB_POOL_TIMEOUT = 1, 4, 10.0
+REDIS_CONNECTIONS = 64
+PLAYLIST_TEXTS = 512  # stored playlists kept per process (a few KB each; published cuts never change)
+# Both engines write every session to django_session, which the front reads.
+DATABASE_SESSION_ENGINES = {
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+}
+
+
+def _redis_location() -> str:
+    location = settings.CACHES["default"]["LOCATION"]
+    servers = location if isinstance(location, list | tuple) else location.split(",")
+    return str(servers[0]).strip()  # the primary, where Django's cache writes
+
+
+def available() -> bool:
+    """True on PostgreSQL with database-backed sessions and a Redis cache: what the reads below expect."""
+    return (
+        settings.SESSION_ENGINE in DATABASE_SESSION_ENGINES
+        and isinstance(caches["default"], RedisCache)
+        and connections["default"].vendor == "postgresql"
+    )
+
+
+class DoorBackends:
+    def __init__(self) -> None:
+        self.db: BaseDatabaseWrapper = connections["default"]  # for its operations only, never queried
+        self.cache = caches["default"]
+        self.session_codec: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore()
+        self._serializer = RedisSerializer()
+        self._texts: dict[str, str] = {}
+        self.redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                _redis_location(), max_connections=REDIS_CONNECTIONS, timeout=10
+            )
+        )
+        params = self.db.get_connection_params()
+        params.pop("cursor_factory", None)  # server-side binding, so that statements can be prepared
+        # Django turns preparing off (None) for transaction-mode poolers; PgBouncer 1.21+ handles
+        # protocol-level prepared statements (max_prepared_statements). psycopg's default threshold.
+        params.update(autocommit=True, prepare_threshold=5)
+        self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            kwargs=params,
+            configure=self._configure,
+            open=False,
+            min_size=DB_POOL_MIN,
+            max_size=DB_POOL_MAX,
+            timeout=DB_POOL_TIMEOUT,
+        )
+        self._opened = False
+
+    async def _configure(self, conn: Any) -> None:
+        # As Django does for its own connections: timestamps come back in its time zone (UTC).
+        await conn.execute("SELECT set_config('TimeZone', %s, false)", [self.db.timezone_name])
+
+    async def open(self) -> None:
+        if not self._opened:
+            await self.pool.open()  # safe to call twice
+            self._opened = True
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await self.redis.aclose(close_connection_pool=True)
+
+    async def grant_row(
+        self, *, grant_pk: Any, device_hash: str, session_key: str, now: dt.datetime
+    ) -> Sequence[Any] | None:
+        """policy.GRANT_SESSION_SQL's row, from a prepared statement."""
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(
+                GRANT_SESSION_SQL, [session_key, now, grant_pk, device_hash], prepare=True
+            )
+            row: Sequence[Any] | None = await cursor.fetchone()
+            return row
+
+    async def published_text(self, key: str) -> str | None:
+        """A published playlist's stored text, cached by ``playlists.stored_text`` under ``key``."""
+        text = self._texts.get(key)
+        if text is None:
+            value = await self.redis.get(self.cache.make_key(key))
+            if value is None:
+                return None
+            text = self._texts[key] = str(self._serializer.loads(cast(bytes, value)))  # no decode_responses
+            if len(self._texts) > PLAYLIST_TEXTS:
+                del self._texts[next(iter(self._texts))]  # the oldest
+        return text
+
+    async def count(self, key: str, ttl: int) -> None:
+        """Increment a counter that Django's cache reads as an int (as ``cache.add`` then ``cache.incr``)."""
+        full = self.cache.make_key(key)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(full, 0, ex=ttl, nx=True)
+            pipe.incr(full)
+            await pipe.execute()
+
+
+_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DoorBackends] = weakref.WeakKeyDictionary()
+
+
+async def door_backends() -> DoorBackends:
+    """This event loop's backends (a server process has one loop; each test has its own)."""
+    loop = asyncio.get_running_loop()
+    backends = _BY_LOOP.get(loop)
+    if backends is None:
+        backends = _BY_LOOP[loop] = DoorBackends()
+    await backends.open()
+    return backends
+
+
+async def close_door_backends() -> None:
+    """Close this event loop's pools (tests, before their loop and their database go away)."""
+    backends = _BY_LOOP.pop(asyncio.get_running_loop(), None)
+    if backends is not None:
+        await backends.close()
