@@ -35,6 +35,8 @@ class OfferSerializer(serializers.ModelSerializer[Offer]):
             "watched_share_bp",
             "created_at",
             "submitted_at",
+            "last_seq",
+            "last_activity_at",
             "versions",
         ]
         read_only_fields = fields
@@ -62,12 +64,6 @@ class OfferPolicySerializer(serializers.ModelSerializer[OfferPolicy]):
         model = OfferPolicy
         fields = ["min_watched_share_bp"]
         extra_kwargs = {"min_watched_share_bp": {"min_value": None, "max_value": None}}
-
-
-class OfferSerializerWithThread(OfferSerializer):
-    class Meta(OfferSerializer.Meta):
-        fields = [*OfferSerializer.Meta.fields, "last_seq", "last_activity_at"]
-        read_only_fields = fields
 
 
 class ThreadMessageSerializer(serializers.Serializer[None]):
