@@ -37,6 +37,17 @@ def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Each async test runs in an event loop of its own, and channels_redis binds its locks and connection
+    pools to the loop that first used them: every test gets a channel layer of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(settings: Any) -> Iterator[None]:
     """A fresh key prefix per test: rate limits and used TOTP codes start empty every time."""
     settings.CACHES = {

@@ -102,14 +102,14 @@ def test_api_login_with_totp_then_films_and_admin_decision_emails_through_the_wo
     )
     assert rejected.status_code == 200, rejected.text
 
-    deadline = time.monotonic() + 30
-    mails: list[str] = []
-    while time.monotonic() < deadline and not mails:
+    def decision_sent() -> bool:  # other mail (the demo offers' notifications) goes through the worker too
         mails = [p.read_text() for p in (var / "mail").glob("*.log")] if (var / "mail").exists() else []
+        return any(applicant["email"] in text and "apply on behalf of your company" in text for text in mails)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not decision_sent():
         time.sleep(0.3)
-    assert any(applicant["email"] in text and "apply on behalf of your company" in text for text in mails), (
-        "the worker did not send the decision email"
-    )
+    assert decision_sent(), "the worker did not send the decision email"
 
 
 @needs_chromium

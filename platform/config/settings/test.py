@@ -1,7 +1,9 @@
 """Settings for the test suite: the base settings, with fast hashing and in-process side effects."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import DATABASES, STATIC_ROOT
+from .base import CHANNEL_LAYERS, DATABASES, STATIC_ROOT
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -16,3 +18,8 @@ if "pool" in DATABASES["default"].get("OPTIONS", {}):
     del DATABASES["default"]["OPTIONS"]["pool"]
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder otherwise
+
+if "CONFIG" in CHANNEL_LAYERS["default"]:
+    # Parallel test processes share one Redis, and their test databases number offers alike: each process
+    # keeps its groups to itself.
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{os.getpid()}"
