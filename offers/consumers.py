@@ -16,6 +16,7 @@ every heartbeat re-checks it too. Bad frames get an error frame and the socket s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from typing import Any
 
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -30,7 +32,7 @@ from core.errors import DomainError, NotFound
 from offers import negotiation, services
 from offers.models import Offer
 from offers.presence import mark_absent, mark_present, present_users
-from offers.thread import events_after, group_name, thread_side
+from offers.thread import broadcast_on_loop, events_after, group_name, thread_side
 
 NOT_FOUND = 4404
 MAX_FRAME = 32 * 1024  # characters; uvicorn closes above --ws-max-size (64 KiB) before we see it
@@ -40,8 +42,15 @@ TYPING_EVERY = 2.0  # seconds between two typing signals of one socket
 
 
 def db(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Run ``func`` in Django's sync thread with its connection hygiene (``database_sync_to_async``)."""
-    return DatabaseSyncToAsync(func)
+    """Run ``func`` in a worker thread with Django's connection hygiene (``database_sync_to_async``).
+
+    With psycopg's pool (PostgreSQL outside tests), in the event loop's thread pool: the sockets of a
+    process then wait for the database side by side, each call borrowing a pooled connection and giving
+    it back. One socket's frames stay in order (the consumer awaits each). Without the pool, in the one
+    thread Channels uses by default, since a connection per pool thread would outlive the call.
+    """
+    pooled = "pool" in settings.DATABASES["default"].get("OPTIONS", {})
+    return DatabaseSyncToAsync(func, thread_sensitive=not pooled)
 
 
 def _open(user: User, offer_id: int) -> tuple[Offer, str, list[int]] | None:
@@ -90,6 +99,7 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
     user: User
 
     async def connect(self) -> None:
+        broadcast_on_loop(asyncio.get_running_loop())
         self.user = self.scope["user"]
         opened = await db(_open)(self.user, int(self.scope["url_route"]["kwargs"]["offer_id"]))
         if opened is None:

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import BigIntegerField, Exists, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Membership, User
+from accounts.policy import account_readiness
 from audit.services import audit_record
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from festival.models import FilmTeamMember
 from offers.models import (
     Agreement,
@@ -35,12 +37,15 @@ from offers.services import OfferTermsInvalid, offer_transition
 from offers.terms import TermsInvalid, canonical_json, parse_terms, terms_hash, terms_to_json
 from offers.thread import (
     ADMIN,
+    CLIENT_ID,
     append_event,
     broadcast,
     clean_body,
     clean_client_id,
     previous_event,
     require_open,
+    require_writer,
+    side_from_flags,
     thread_side,
     writer_side,
 )
@@ -62,16 +67,47 @@ def _latest_version(offer: Offer) -> OfferVersion:
     return OfferVersion.objects.filter(offer=offer).order_by("-number").first()  # type: ignore[return-value]
 
 
+def _lock_for_message(offer: Offer, user: User, client_id: object) -> Offer:
+    """The offer, row-locked, annotated with what a message needs to know in the same round trip: whether
+    ``user`` is on the film's team (``is_producer``) or in the offering organisation (``is_offeror``),
+    and the event this user already sent with this client id (``earlier_id``). The live thread's hot
+    path: one query where ``writer_side``, ``_lock`` and ``previous_event`` take three."""
+    earlier: Any = Value(None, output_field=BigIntegerField())
+    if isinstance(client_id, str) and CLIENT_ID.match(client_id):  # an invalid id is refused later
+        earlier = Subquery(
+            ThreadEvent.objects.filter(offer_id=OuterRef("pk"), author=user, client_id=client_id).values(
+                "pk"
+            )[:1]
+        )
+    return (
+        Offer.objects.select_for_update(of=("self",))
+        .annotate(
+            is_producer=Exists(FilmTeamMember.objects.filter(film_id=OuterRef("film_id"), user=user)),
+            is_offeror=Exists(
+                Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user=user)
+            ),
+            earlier_id=earlier,
+        )
+        .get(pk=offer.pk)
+    )
+
+
 def thread_message(*, user: User, offer: Offer, body: object, client_id: str | None = None) -> Posted:
-    """A message from one party to the other."""
-    side = writer_side(user, offer)
-    text = clean_body(body, required=True)
-    client = clean_client_id(client_id)
+    """A message from one party to the other.
+
+    The same checks, in the same order, as ``writer_side`` then ``clean_body``/``clean_client_id`` then
+    ``_lock``/``previous_event``/``require_open``; the party check reads the locked row."""
+    if not account_readiness(user).ready:
+        raise NotFound(_("No such offer."))
     with transaction.atomic():
-        locked = _lock(offer)
-        earlier = previous_event(locked, user, client)
-        if earlier is not None:
-            return Posted(earlier, duplicate=True)
+        locked: Any = _lock_for_message(offer, user, client_id)  # an Offer with three annotations
+        side = require_writer(
+            side_from_flags(user, locked, producer=locked.is_producer, offeror=locked.is_offeror)
+        )
+        text = clean_body(body, required=True)
+        client = clean_client_id(client_id)
+        if locked.earlier_id is not None:
+            return Posted(ThreadEvent.objects.get(pk=locked.earlier_id), duplicate=True)
         require_open(locked)
         event = append_event(
             locked, kind=EventKind.MESSAGE, author=user, side=side, body=text, client_id=client

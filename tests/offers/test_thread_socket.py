@@ -300,3 +300,17 @@ def test_versions_sent_carry_the_hash_the_acceptor_must_name(world: World, offer
         )
     )
     assert payload == OfferVersion.objects.get(offer=offer, number=2).terms_hash
+
+
+async def test_a_socket_idle_longer_than_the_layers_blocking_read_still_receives(
+    world: World, offer: Offer
+) -> None:
+    """channels_redis blocks 5 s per read of its channels; a read timeout as short (redis-py 8's default)
+    killed idle consumers. On Redis in CI."""
+    import asyncio
+
+    producer, _ = await _open(world.producer, offer.pk)
+    await asyncio.sleep(6)
+    await database_sync_to_async(negotiation.thread_message)(user=world.pro, offer=offer, body="¿sigues ahí?")
+    assert (await _event(producer, "message"))["body"] == "¿sigues ahí?"
+    await producer.disconnect()

@@ -134,7 +134,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": env_int("CHANNEL_REDIS_MAX_CONN", 1000)}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_REDIS_MAX_CONN", 1000),
+                        # No read timeout: redis-py 8's default 5 s equals channels_redis's blocking read
+                        # and kills idle consumers (channels_redis issue #422); that read ends by itself.
+                        # (30 s instead made closing an event loop hang on the pending read.)
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
                 # Group messages beyond capacity are dropped silently: size it for bursts on purpose.
                 "capacity": env_int("CHANNEL_CAPACITY", 1500),
                 "expiry": 30,
