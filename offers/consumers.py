@@ -70,6 +70,7 @@ def _open(user: User, offer_id: int) -> tuple[Offer, str, list[int]] | None:
 
 def _still_party(user: User, offer: Offer) -> bool:
     offer.refresh_from_db(fields=["status"])
+    user.__dict__.pop("_readiness", None)  # account_readiness memoises on the instance: read it afresh
     try:
         thread_side(user, offer)
     except NotFound:
