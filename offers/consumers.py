@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -98,6 +99,16 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
     offer: Offer
     side: str
     user: User
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own dispatch, without its ``close_old_connections`` before every message: that hops to
+        Django's one sync thread for each frame and each broadcast every socket receives, and this
+        consumer reaches the database only through ``db()``, which closes old connections around each
+        call itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         broadcast_on_loop(asyncio.get_running_loop())
