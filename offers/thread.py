@@ -17,7 +17,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,9 +150,7 @@ def append_event(
     """The next numbered event of ``offer``'s thread. The caller holds the offer's row lock."""
     now = timezone.now()
     seq = offer.last_seq + 1
-    Offer.objects.filter(pk=offer.pk).update(last_seq=seq, last_activity_at=now)
-    offer.last_seq, offer.last_activity_at = seq, now
-    event = ThreadEvent.objects.create(
+    event = ThreadEvent(
         offer=offer,
         seq=seq,
         kind=kind,
@@ -163,11 +161,42 @@ def append_event(
         client_id=client_id,
         created_at=now,
     )
+    # In SQL: on the live thread's hot path the ORM's update() and create() cost more CPU than the
+    # statements themselves. The two statements stay what the ORM would send.
+    with connection.cursor() as cursor:
+        stamp = connection.ops.adapt_datetimefield_value(now)  # as the ORM would store it
+        cursor.execute(_BUMP_SQL, [seq, stamp, offer.pk])
+        cursor.execute(
+            _INSERT_EVENT_SQL,
+            [
+                offer.pk,
+                seq,
+                kind,
+                author.pk if author else None,
+                side,
+                body,
+                version.pk if version else None,
+                client_id,
+                stamp,
+            ],
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
+    offer.last_seq, offer.last_activity_at = seq, now
     payload = event_payload(event)
     transaction.on_commit(lambda: broadcast(offer.pk, {"type": "thread.event", "event": payload}))
     if kind in NOTIFIED_KINDS:
         transaction.on_commit(lambda: _queue_notifications(event.pk))
     return event
+
+
+# Table names from the models; every value is a bound parameter.
+_BUMP_SQL = f"UPDATE {Offer._meta.db_table} SET last_seq = %s, last_activity_at = %s WHERE id = %s"  # noqa: S608
+_INSERT_EVENT_SQL = (
+    f"INSERT INTO {ThreadEvent._meta.db_table} "  # noqa: S608
+    "(offer_id, seq, kind, author_id, side, body, version_id, client_id, created_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
 
 
 def _queue_notifications(event_id: int) -> None:
