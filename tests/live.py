@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +32,23 @@ CHROMIUM_FLAGS = [
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("CI"), reason="Debian's chromium is not installed"
 )
+
+
+def uvicorn_command(port: int, *options: str) -> list[str]:
+    """The project's ASGI application under uvicorn on 127.0.0.1:``port``, as the tests and benchmarks
+    start it (``infra/run-embedded`` serves ``make run`` the same way)."""
+    uvicorn = str(Path(sys.executable).parent / "uvicorn")
+    return [
+        uvicorn,
+        "--app-dir",
+        "platform",
+        "config.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *options,
+    ]
 
 
 def _free_port() -> int:
@@ -82,22 +100,7 @@ def _start_server(tmp_path_factory: pytest.TempPathFactory, screeners: int = 0) 
         cwd=ROOT,
         env=env,
     )
-    web = subprocess.Popen(
-        [
-            str(bin_dir / "uvicorn"),
-            "--app-dir",
-            "platform",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    web = subprocess.Popen(uvicorn_command(port, "--log-level", "warning"), cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -130,3 +133,19 @@ def server_with_screener(tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
 
 def person(role: str, index: int = 0) -> demo_data.PersonData:
     return [p for p in demo_data.PEOPLE if p["role"] == role][index]
+
+
+def browser_login(browser: Any, base: str, email: str, locale: str) -> Any:
+    """A new browser context signed in as a demo account (password, then its TOTP code); its page."""
+    from tests.conftest import totp_code
+
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", demo_data.DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("input[name=code]", totp_code(demo_data.DEMO_TOTP_SECRET))
+    page.click("main button[type=submit]")
+    page.wait_for_url(base + "/dashboard/")
+    return page

@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from festival import demo_data
-from tests.conftest import totp_code
-from tests.live import CHROMIUM, CHROMIUM_FLAGS, needs_chromium
+from tests.live import CHROMIUM, CHROMIUM_FLAGS, browser_login, needs_chromium
 
 pytestmark = [pytest.mark.slow, needs_chromium]
 PRODUCER = "juliana.ospina@demo.example"  # Keep Your Guard Up
 PROFESSIONAL = "camille.rouviere@demo.example"  # Ciné-Passerelle, whose distribution offer is under way
-
-
-def _login(browser: Any, base: str, email: str, locale: str) -> Any:
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", demo_data.DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("input[name=code]", totp_code(demo_data.DEMO_TOTP_SECRET))
-    page.click("main button[type=submit]")
-    page.wait_for_url(base + "/dashboard/")
-    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation before accepting
-    return page
 
 
 def test_a_live_counter_offer_ends_in_an_agreement(server: tuple[str, Path]) -> None:
@@ -39,8 +22,9 @@ def test_a_live_counter_offer_ends_in_an_agreement(server: tuple[str, Path]) -> 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
-            producer = _login(browser, base, PRODUCER, "es-ES")
-            professional = _login(browser, base, PROFESSIONAL, "fr-FR")
+            producer = browser_login(browser, base, PRODUCER, "es-ES")
+            professional = browser_login(browser, base, PROFESSIONAL, "fr-FR")
+            professional.on("dialog", lambda dialog: dialog.accept())  # the confirmation before accepting
             offers = professional.request.get(base + "/api/offers/").json()
             offers = offers["results"] if isinstance(offers, dict) else offers
             live = next(o for o in offers if o["status"] == "submitted" and o["kind"] == "distribution")

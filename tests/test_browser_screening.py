@@ -14,25 +14,10 @@ from typing import Any
 
 import pytest
 
-from festival import demo_data
 from screening.media.binary import ffmpeg_binary
-from tests.conftest import totp_code
-from tests.live import CHROMIUM, CHROMIUM_FLAGS, needs_chromium, person
+from tests.live import CHROMIUM, CHROMIUM_FLAGS, browser_login, needs_chromium, person
 
 pytestmark = [pytest.mark.slow, needs_chromium]
-
-
-def _login(browser: Any, base: str, email: str, locale: str) -> Any:
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", demo_data.DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("input[name=code]", totp_code(demo_data.DEMO_TOTP_SECRET))
-    page.click("main button[type=submit]")
-    page.wait_for_url(base + "/dashboard/")
-    return page
 
 
 def _first_toulouse_film(page: Any, base: str) -> str:
@@ -78,7 +63,7 @@ def test_restrict_upload_watch_and_report(server_with_screener: tuple[str, Path]
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             # The producer opens the screener desk and lets every category but post-production houses watch.
-            producer = _login(browser, base, producer_email, "en")
+            producer = browser_login(browser, base, producer_email, "en")
             film_url = _first_toulouse_film(producer, base)
             producer.click("text=Screener and viewing reports")
             for value in ("distributor", "world_sales", "fund", "programmer", "broadcaster", "press"):
@@ -98,14 +83,14 @@ def test_restrict_upload_watch_and_report(server_with_screener: tuple[str, Path]
             producer.wait_for_function("() => document.querySelectorAll('tr[data-cut]').length === 2")
 
             # A post-production house is refused, with the reason in its own language.
-            refused = _login(browser, base, person("professional", 3)["email"], "fr")
+            refused = browser_login(browser, base, person("professional", 3)["email"], "fr")
             response = refused.goto(film_url.rstrip("/") + "/watch/")
             assert response is not None and response.status == 403
             assert "catégorie" in refused.locator(".refused .reason").inner_text()
 
             # A distributor watches: the stream plays under the watermark.
             viewer_person = person("professional", 0)
-            viewer = _login(browser, base, viewer_person["email"], "es")
+            viewer = browser_login(browser, base, viewer_person["email"], "es")
             viewer.goto(film_url.rstrip("/") + "/watch/")
             viewer.click("[data-action=start]")
             viewer.wait_for_function(

@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from tests.live import uvicorn_command
+
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 100
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -156,21 +158,7 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
     targets = json.loads(fixture.stdout.strip().splitlines()[-1])
     port = _free_port()
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "uvicorn"),
-            "--app-dir",
-            "platform",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        uvicorn_command(port, "--workers", "2", "--log-level", "warning", "--no-access-log"),
         env=env,
         cwd=ROOT,
     )

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from websockets.typing import Origin
 
+from tests.live import uvicorn_command
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # The options `infra/run-embedded` serves with, plus no access log (one line per handshake otherwise).
@@ -81,17 +83,7 @@ def uvicorn_servers(
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for i, port in enumerate(ports):
-            command = [
-                str(BIN / "uvicorn"),
-                "--app-dir",
-                "platform",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *(UVICORN_OPTIONS if options is None else options),
-            ]
+            command = uvicorn_command(port, *(UVICORN_OPTIONS if options is None else options))
             if cpus is not None:
                 command = ["taskset", "-c", str(cpus[i % len(cpus)]), *command]
             processes.append(subprocess.Popen(command, cwd=ROOT, env=dict(env)))
