@@ -54,6 +54,16 @@ def _database(tmp: Path) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
+def _drop_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def _load(base: str, targets: list[dict[str, Any]], floor: bool) -> tuple[int, list[float], int]:
     latencies: list[float] = []
     errors = 0
@@ -195,6 +205,7 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        _drop_database(env["DATABASE_URL"])
     print()
     print(f"BENCH playlist_rps_vs_floor {door_rps / floor_rps:.3f} ratio (goal >= 0.7)")
     print(f"BENCH playlist_p99_ms {door_p99:.1f} ms (goal <= 100)")
