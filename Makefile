@@ -40,7 +40,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy platform screening offers
+	$(VENV)/bin/mypy platform screening offers payments
 
 format: install
 	$(VENV)/bin/ruff format .
