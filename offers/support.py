@@ -3,7 +3,6 @@ by currency. Shown on the film's page to everyone who may see the film (totals o
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
@@ -21,8 +20,8 @@ class KindSupport:
     kind: str
     label: str
     agreements: int = 0
-    in_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    cash: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    in_kind: dict[str, int] = field(default_factory=dict)
+    cash: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -36,32 +35,30 @@ class CommittedSupport:
         return not self.kinds
 
 
+def _add(totals: dict[str, int], amounts: dict[str, int]) -> None:
+    for currency, amount in amounts.items():
+        totals[currency] = totals.get(currency, 0) + amount
+
+
+def _sorted(totals: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(totals.items()))
+
+
 def film_committed_support(*, film: Film) -> CommittedSupport:
-    by_kind: dict[str, KindSupport] = {}
-    in_kind: dict[str, int] = defaultdict(int)
-    cash: dict[str, int] = defaultdict(int)
+    by_kind = {kind: KindSupport(kind, str(label)) for kind, label in OfferKind.choices}
     for agreement in Agreement.objects.filter(film=film).select_related("version"):
-        support = by_kind.setdefault(
-            agreement.kind, KindSupport(agreement.kind, str(OfferKind(agreement.kind).label))
-        )
+        support, values = by_kind[agreement.kind], offer_values(agreement.version)
         support.agreements += 1
-        values = offer_values(agreement.version)
-        for currency, amount in values.in_kind.items():
-            support.in_kind[currency] += amount
-            in_kind[currency] += amount
-        for currency, amount in values.cash.items():
-            support.cash[currency] += amount
-            cash[currency] += amount
-    for support in by_kind.values():  # plain dicts: a template looking up .items in a defaultdict gets 0
-        support.in_kind, support.cash = (
-            dict(sorted(support.in_kind.items())),
-            dict(sorted(support.cash.items())),
-        )
-    order = list(OfferKind.values)
-    kinds = sorted(by_kind.values(), key=lambda s: order.index(s.kind))
-    return CommittedSupport(
-        kinds=kinds, in_kind=dict(sorted(in_kind.items())), cash=dict(sorted(cash.items()))
-    )
+        _add(support.in_kind, values.in_kind)
+        _add(support.cash, values.cash)
+    kinds = [s for s in by_kind.values() if s.agreements]  # in OfferKind's order
+    in_kind: dict[str, int] = {}
+    cash: dict[str, int] = {}
+    for support in kinds:
+        _add(in_kind, support.in_kind)
+        _add(cash, support.cash)
+        support.in_kind, support.cash = _sorted(support.in_kind), _sorted(support.cash)
+    return CommittedSupport(kinds=kinds, in_kind=_sorted(in_kind), cash=_sorted(cash))
 
 
 def committed_support_section(film: Film, user: User) -> list[FilmSection]:

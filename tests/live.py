@@ -51,7 +51,7 @@ def uvicorn_command(port: int, *options: str) -> list[str]:
     ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -83,7 +83,7 @@ def _start_server(tmp_path_factory: pytest.TempPathFactory, screeners: int = 0) 
         commands.append(["seed_demo_screeners", "--limit", str(screeners)])
     for command in commands:
         subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=300)
-    port = _free_port()
+    port = free_port()
     bin_dir = Path(python).parent
     worker = subprocess.Popen(
         [

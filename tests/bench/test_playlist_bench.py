@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,18 +26,12 @@ from typing import Any
 
 import httpx
 
-from tests.live import uvicorn_command
+from tests.live import free_port, uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 100
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _database(tmp: Path) -> str:
@@ -166,7 +159,7 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
         check=True,
     )
     targets = json.loads(fixture.stdout.strip().splitlines()[-1])
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         uvicorn_command(port, "--workers", "2", "--log-level", "warning", "--no-access-log"),
         env=env,

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,10 +20,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from websockets.typing import Origin
 
-from tests.live import uvicorn_command
+from tests.live import free_port, uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 # The options `infra/run-embedded` serves with, plus no access log (one line per handshake otherwise).
 UVICORN_OPTIONS = [
     "--ws",
@@ -47,12 +44,6 @@ UVICORN_OPTIONS = [
 class Server:
     port: int
     pid: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def with_database(url: str, name: str) -> str:
