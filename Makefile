@@ -26,6 +26,7 @@ migrate: install
 demo: migrate
 	$(MANAGE) seed_demo
 	$(MANAGE) seed_demo_offers
+	$(MANAGE) seed_demo_payments
 	$(MANAGE) seed_demo_screeners
 
 run: demo

@@ -127,7 +127,7 @@ def _film(title: str) -> Film:
     return Film.objects.get(title=title)
 
 
-def _offer(
+def demo_offer(
     email: str, title: str, terms: Terms, *, submit: bool = True, expires_on: dt.date | None = None
 ) -> Offer:
     user = _person(email)
@@ -148,7 +148,7 @@ def seed_demo_offers() -> int:
     juliana, martin = _person("juliana.ospina@demo.example"), _person("martin.ferres@demo.example")
     with transaction.atomic():
         # The live negotiation: a distribution offer, countered by the producers, under discussion
-        live = _offer("camille.rouviere@demo.example", "Keep Your Guard Up", distribution_terms())
+        live = demo_offer("camille.rouviere@demo.example", "Keep Your Guard Up", distribution_terms())
         camille = _person("camille.rouviere@demo.example")
         negotiation.thread_message(
             user=juliana,
@@ -169,15 +169,15 @@ def seed_demo_offers() -> int:
 
         # Accepted: post-production services in kind, with its agreement and deal memo
         mathieu = _person("mathieu.delcasse@demo.example")
-        post = _offer(mathieu.email, "Keep Your Guard Up", post_production_terms(_org(mathieu)))
+        post = demo_offer(mathieu.email, "Keep Your Guard Up", post_production_terms(_org(mathieu)))
         negotiation.thread_message(user=juliana, offer=post, body="¡Perfecto, gracias! Aceptamos.")
         negotiation.thread_accept(user=juliana, offer=post, version=1, terms_hash=_latest(post).terms_hash)
 
         # Submitted, awaiting the producers: a completion fund
-        _offer("sanne.verhoeven@demo.example", "The Heart of the Water", completion_fund_terms())
+        demo_offer("sanne.verhoeven@demo.example", "The Heart of the Water", completion_fund_terms())
 
         # Declined: a sales offer
-        sales = _offer("jonas.breitner@demo.example", "Rooms for Rent", sales_terms())
+        sales = demo_offer("jonas.breitner@demo.example", "Rooms for Rent", sales_terms())
         negotiation.thread_decline(
             user=martin,
             offer=sales,
@@ -186,16 +186,16 @@ def seed_demo_offers() -> int:
 
         # Withdrawn: a distribution offer
         irene = _person("irene.salvatierra@demo.example")
-        withdrawn = _offer(irene.email, "The Heart of the Water", distribution_terms(1_200_000))
+        withdrawn = demo_offer(irene.email, "The Heart of the Water", distribution_terms(1_200_000))
         services.offer_withdraw(user=irene, offer=withdrawn, reason="Nuestro calendario de estrenos cambió.")
 
         # A draft, still private to its author
         ane = _person("ane.etxeberria@demo.example")
-        _offer(ane.email, "Rooms for Rent", post_production_terms(_org(ane)), submit=False)
+        demo_offer(ane.email, "Rooms for Rent", post_production_terms(_org(ane)), submit=False)
 
         # Expired: a completion fund whose offeror set a deadline that has passed
         tomorrow = timezone.now().date() + dt.timedelta(days=1)
-        _offer(
+        demo_offer(
             "sanne.verhoeven@demo.example",
             "The Belly of the Mountain",
             completion_fund_terms(2_000_000),

@@ -49,9 +49,19 @@ def idempotency_key(action: str, *parts: object) -> str:
     return f"fip-{action}-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
-def call(method: Callable[..., T], action: str, *parts: object, params: dict[str, Any] | None = None) -> T:
-    """Call a StripeClient method with the idempotency key of ``action`` on ``parts``."""
-    return method(params=params or {}, options={"idempotency_key": idempotency_key(action, *parts)})
+def call(
+    method: Callable[..., T],
+    action: str,
+    *parts: object,
+    params: dict[str, Any] | None = None,
+    on: str | None = None,
+) -> T:
+    """Call a StripeClient method with the idempotency key of ``action`` on ``parts``; ``on`` is the id
+    of the object a method acts on (``transfers.reversals.create(on=transfer_id)``)."""
+    options: Any = {"idempotency_key": idempotency_key(action, *parts)}
+    if on is None:
+        return method(params=params or {}, options=options)
+    return method(on, params=params or {}, options=options)
 
 
 def verified_event(payload: bytes, signature: str | None) -> stripe.Event:

@@ -7,23 +7,17 @@ the worker is another process and the channel layer is in-memory, and in product
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.utils import translation
 
 from accounts.models import User
 from accounts.policy import account_readiness, is_festival_admin
 from core.errors import DomainError
+from core.live import PollingConsumer
 from festival.models import Film
 from screening import services
 from screening.models import Cut, CutStage
-
-POLL_SECONDS = 1.0
-NOT_FOUND = 4404  # the same close code whether the film does not exist or the user is not on its team
 
 
 def _cut_states(film_id: int) -> list[dict[str, Any]]:
@@ -50,35 +44,15 @@ def _may_follow(user: User, film_id: int) -> bool:
     return film is not None and (is_festival_admin(user) or film.team_members.filter(user=user).exists())
 
 
-class CutProgressConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self) -> None:
+class CutProgressConsumer(PollingConsumer):
+    def setup(self) -> None:
         self.film_id = int(self.scope["url_route"]["kwargs"]["film_id"])
-        self.user: User = self.scope["user"]
-        if not await database_sync_to_async(_may_follow)(self.user, self.film_id):
-            await self.close(code=NOT_FOUND)
-            return
-        await self.accept()
-        self.last: list[dict[str, Any]] | None = None
-        self.poller = asyncio.create_task(self._poll())
 
-    async def disconnect(self, code: int) -> None:
-        poller = getattr(self, "poller", None)
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+    def allowed(self, user: User) -> bool:
+        return _may_follow(user, self.film_id)
 
-    async def _poll(self) -> None:
-        while True:
-            states = await database_sync_to_async(self._states)()
-            if states != self.last:
-                self.last = states
-                await self.send_json({"type": "cuts", "cuts": states})
-            await asyncio.sleep(POLL_SECONDS)
-
-    def _states(self) -> list[dict[str, Any]]:
-        with translation.override(getattr(self.user, "language", None) or None):
-            return _cut_states(self.film_id)
+    def states(self) -> dict[str, Any]:
+        return {"type": "cuts", "cuts": _cut_states(self.film_id)}
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("action") != "cancel" or not content.get("cut"):

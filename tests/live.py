@@ -78,6 +78,7 @@ def _start_server(tmp_path_factory: pytest.TempPathFactory, screeners: int = 0) 
         ["collectstatic", "--noinput", "-v0"],
         ["seed_demo"],
         ["seed_demo_offers"],
+        ["seed_demo_payments"],
     ]
     if screeners:
         commands.append(["seed_demo_screeners", "--limit", str(screeners)])

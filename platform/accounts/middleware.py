@@ -44,7 +44,11 @@ class SessionIdleTimeoutMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """CSP with frame-ancestors 'self'; private pages and API answers are never cached."""
+    """CSP with frame-ancestors 'self'; private pages and API answers are never cached.
+
+    A view whose forms redirect off-site (to Stripe's Checkout) names those origins in the response's
+    ``csp_form_action`` attribute: browsers apply ``form-action`` to the redirect that follows a POST.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -60,7 +64,13 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", self.CSP)
+        extra_form_targets = getattr(response, "csp_form_action", ())
+        policy = self.CSP
+        if extra_form_targets:
+            policy = policy.replace(
+                "form-action 'self'", "form-action 'self' " + " ".join(extra_form_targets)
+            )
+        response.setdefault("Content-Security-Policy", policy)
         if request.user.is_authenticated or request.path.startswith(("/api/", "/_allauth/")):
             response["Cache-Control"] = "no-store"
         return response

@@ -3,6 +3,7 @@
 Run from the repository root with ``uvicorn --app-dir platform config.asgi:application``.
 """
 
+import gc
 import os
 
 from channels.auth import AuthMiddlewareStack
@@ -22,3 +23,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything loaded so far (Django, the apps, the URL tree) lives as long as the process: keep it out of
+# the cyclic collector's full passes, which otherwise stop every socket of the process for 80-150 ms
+# (measured under `make bench`, 200 live threads).
+gc.freeze()

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("offers.urls_thread")),
     path("", include("offers.urls_pages")),
     path("", include("offers.urls_memo")),
+    path("", include("payments.urls")),
     path("screening/", include("screening.storage_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -6,11 +6,13 @@ from typing import Any
 from django.urls import path
 
 from offers.consumers import ThreadConsumer
+from payments.consumers import PaymentStatusConsumer
 from screening.consumers import CutProgressConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/films/<int:film_id>/cuts/", CutProgressConsumer.as_asgi()),
     path("ws/offers/<int:offer_id>/", ThreadConsumer.as_asgi()),
+    path("ws/agreements/<uuid:public_id>/payments/", PaymentStatusConsumer.as_asgi()),
 ]
 
 if os.environ.get("BENCH_ECHO") == "1":  # the floor of `make bench` (tests/bench/test_ws_bench.py) only

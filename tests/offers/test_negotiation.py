@@ -162,7 +162,8 @@ def test_accepting_records_an_agreement_that_verifies(world: World, offer: Offer
     assert agreement.terms_hash == hashlib.sha256(agreement.terms_canonical.encode()).hexdigest()
     assert json.loads(agreement.terms_canonical)["amount"]["amount_minor"] == 2_500_000
     assert _kinds(offer)[-1] == "accepted"
-    assert audit_actions()[-2:] == ["agreement.recorded", "offer.accepted"]
+    # ...and its payment schedule, in the same transaction (the payments app listens)
+    assert audit_actions()[-3:] == ["agreement.recorded", "offer.accepted", "payments.schedule_created"]
     assert events_after(offer, 0)[-1]["agreement"] == str(agreement.public_id)
 
 

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.payments.stripe_stub import StripeStub, handler_for
+from offers import negotiation
+from offers.models import Agreement
+from payments import connect
+from payments.models import ConnectedAccount
+from tests.conftest import World
+from tests.offers.conftest import submitted_offer
+from tests.payments.stripe_stub import WEBHOOK_SECRET, StripeStub, handler_for
 
 
 @pytest.fixture
@@ -20,10 +26,41 @@ def stripe_stub(settings: Any) -> Iterator[StripeStub]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.STRIPE_SECRET_KEY = "sk_test_stub"
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_stub"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = stub.url
     try:
         yield stub
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def agreement(world: World) -> Agreement:
+    """Cine Sur's completion fund for La Sombra, accepted by the producers: EUR 22,500 on signature
+    (due at once) and EUR 7,500 on delivery."""
+    offer = submitted_offer(world)
+    version = offer.versions.get(number=1)
+    return negotiation.thread_accept(
+        user=world.producer, offer=offer, version=1, terms_hash=version.terms_hash
+    )
+
+
+@pytest.fixture
+def connected(world: World, stripe_stub: StripeStub) -> ConnectedAccount:
+    """The producer company, onboarded on Stripe Connect and able to receive money."""
+    connect.connect_onboarding_link(
+        user=world.producer,
+        organisation=world.producer_org,
+        return_url="https://films.example/back",
+        refresh_url="https://films.example/again",
+    )
+    account = ConnectedAccount.objects.get(organisation=world.producer_org)
+    stripe_stub.account(
+        account.stripe_account_id,
+        details_submitted=True,
+        charges_enabled=True,
+        payouts_enabled=True,
+        requirements={"currently_due": []},
+    )
+    return connect.connect_refresh(account=account)

@@ -187,6 +187,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# Run by the worker's embedded beat in `make run` (`worker --beat`); a separate `celery beat` in production
+CELERY_BEAT_SCHEDULE = {
+    "release-due-instalments": {"task": "payments.tasks.release_due_instalments", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
 # --- Auth: allauth with verified email and TOTP ---------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

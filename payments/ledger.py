@@ -1,0 +1,103 @@
+"""The double-entry ledger: every movement of money (charge, platform fee, transfer, refund, dispute) as
+balanced entries per currency, posted once per Stripe object.
+
+Accounts, with debits positive and credits negative:
+
+- ``stripe_balance``: the platform's balance at Stripe (an asset);
+- ``due_to:<organisation id>``: what the platform holds for a producer company until it is transferred;
+- ``platform_fees``: the platform's fee revenue;
+- ``disputed_funds`` and ``dispute_losses``: money Stripe withdrew for a dispute, and what was lost.
+
+A paid instalment of 100 with a fee of 5 posts: charge (stripe_balance +100, due_to -100), fee
+(due_to +5, platform_fees -5), transfer (due_to +95, stripe_balance -95). The transfer empties due_to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Sum
+
+from payments.models import Instalment, LedgerEntry, LedgerKind, LedgerTransaction
+
+STRIPE_BALANCE = "stripe_balance"
+PLATFORM_FEES = "platform_fees"
+DISPUTED_FUNDS = "disputed_funds"
+DISPUTE_LOSSES = "dispute_losses"
+
+
+def due_to(instalment: Instalment) -> str:
+    return f"due_to:{instalment.payee_organisation_id}"
+
+
+class LedgerUnbalanced(Exception):
+    """A movement whose entries do not sum to zero in each currency: a bug, never posted."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: str
+    amount_minor: int  # debit positive, credit negative
+
+
+def post(
+    *, kind: LedgerKind, stripe_object_id: str, instalment: Instalment, legs: Iterable[Leg]
+) -> LedgerTransaction | None:
+    """Post one balanced movement in the instalment's currency; None when this Stripe object was posted
+    under this kind already (a webhook delivered twice, a retried call)."""
+    legs = [leg for leg in legs if leg.amount_minor != 0]
+    if sum(leg.amount_minor for leg in legs) != 0:
+        raise LedgerUnbalanced(f"{kind} {stripe_object_id}: {legs}")
+    if not legs:
+        return None
+    try:
+        with transaction.atomic():
+            movement = LedgerTransaction.objects.create(
+                kind=kind, stripe_object_id=stripe_object_id, instalment=instalment
+            )
+    except IntegrityError:
+        return None
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            transaction=movement,
+            account=leg.account,
+            amount_minor=leg.amount_minor,
+            currency=instalment.currency,
+        )
+        for leg in legs
+    )
+    return movement
+
+
+def move(debit: str, credit: str, amount_minor: int) -> list[Leg]:
+    return [Leg(debit, amount_minor), Leg(credit, -amount_minor)]
+
+
+def balances(entries: QuerySet[LedgerEntry] | None = None) -> dict[str, dict[str, int]]:
+    """Account -> currency -> balance (debits positive)."""
+    rows = (entries if entries is not None else LedgerEntry.objects.all()).values("account", "currency")
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in rows.annotate(total=Sum("amount_minor")).order_by("account", "currency"):
+        result[row["account"]][row["currency"]] = row["total"]
+    return dict(result)
+
+
+def unbalanced_transactions() -> list[tuple[int, str, int]]:
+    """(transaction id, currency, sum) of every movement that does not sum to zero: empty when the
+    ledger balances."""
+    rows = (
+        LedgerEntry.objects.values("transaction_id", "currency")
+        .annotate(total=Sum("amount_minor"))
+        .exclude(total=0)
+        .order_by("transaction_id")
+    )
+    return [(row["transaction_id"], row["currency"], row["total"]) for row in rows]
+
+
+def totals_by_currency() -> dict[str, int]:
+    """The sum of all entries per currency: zero for every currency when the ledger balances."""
+    rows = LedgerEntry.objects.values("currency").annotate(total=Sum("amount_minor")).order_by("currency")
+    return {row["currency"]: row["total"] for row in rows}
