@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,10 +38,13 @@ from offers.terms import TermsInvalid, canonical_json, parse_terms, terms_hash, 
 from offers.thread import (
     ADMIN,
     CLIENT_ID,
+    MESSAGE_SQL,
     append_event,
     broadcast,
     clean_body,
     clean_client_id,
+    message_params,
+    message_payload,
     previous_event,
     require_open,
     require_writer,
@@ -77,28 +80,16 @@ def _lock_for_message(offer: Offer, user: User, client_id: object) -> tuple[bool
     client = client_id if isinstance(client_id, str) and CLIENT_ID.match(client_id) else ""
     lock = " FOR UPDATE OF o" if connection.features.has_select_for_update_of else ""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _lock_for_message_sql(connection.vendor) + lock, [user.pk, user.pk, user.pk, client, offer.pk]
-        )
+        cursor.execute(_LOCK_FOR_MESSAGE_SQL + lock, [user.pk, user.pk, user.pk, client, offer.pk])
         row = cursor.fetchone()
     if row is None:
         raise NotFound(_("No such offer."))
-    offer.status, offer.last_seq, producer, offeror, earlier_id = row[:5]
+    offer.status, offer.last_seq, producer, offeror, earlier_id = row
     return bool(producer), bool(offeror), earlier_id
 
 
-# A plain message's transaction commits without waiting for its WAL flush (PostgreSQL's asynchronous
-# commit, scoped to this one transaction by set_config's is_local): a disk that stalls a flush for 200 ms
-# would otherwise hold every socket of the process behind it. The message is committed, ordered and
-# visible before it is broadcast; only a crash of PostgreSQL itself within ~0.6 s (3 x wal_writer_delay)
-# could lose it. Counters, acceptances, declines, withdrawals and agreements keep synchronous commit:
-# they are the deal.
-_ASYNC_COMMIT = {"postgresql": ", set_config('synchronous_commit', 'off', true)"}
-
-
-def _lock_for_message_sql(vendor: str) -> str:
-    """Table names from the models; every value is a bound parameter."""
-    return f"""
+# Table names from the models; every value is a bound parameter.
+_LOCK_FOR_MESSAGE_SQL = f"""
     SELECT o.status, o.last_seq,
         EXISTS (SELECT 1 FROM {FilmTeamMember._meta.db_table} t
                 WHERE t.film_id = o.film_id AND t.user_id = %s),
@@ -106,17 +97,22 @@ def _lock_for_message_sql(vendor: str) -> str:
                 WHERE m.organisation_id = o.organisation_id AND m.user_id = %s),
         (SELECT e.id FROM {ThreadEvent._meta.db_table} e
          WHERE e.offer_id = o.id AND e.author_id = %s AND e.client_id = %s AND e.client_id <> '' LIMIT 1)
-        {_ASYNC_COMMIT.get(vendor, "")}
     FROM {Offer._meta.db_table} o WHERE o.id = %s"""  # noqa: S608
 
 
 def thread_message(*, user: User, offer: Offer, body: object, client_id: str | None = None) -> Posted:
     """A message from one party to the other.
 
-    The same checks, in the same order, as ``writer_side`` then ``clean_body``/``clean_client_id`` then
-    ``_lock``/``previous_event``/``require_open``; the party check reads the locked row."""
+    On PostgreSQL a well-formed message is appended by one statement (``thread.MESSAGE_SQL``). When that
+    appends nothing, or elsewhere, the careful path below answers: the same checks, in the same order,
+    as ``writer_side`` then ``clean_body``/``clean_client_id`` then ``_lock``/``previous_event``/
+    ``require_open``; the party check reads the locked row."""
     if not account_readiness(user).ready:
         raise NotFound(_("No such offer."))
+    if connection.vendor == "postgresql":
+        appended = _append_message(user, offer, body, client_id)
+        if appended is not None:
+            return Posted(appended)
     with transaction.atomic():
         producer, offeror, earlier_id = _lock_for_message(offer, user, client_id)
         side = require_writer(side_from_flags(user, offer, producer=producer, offeror=offeror))
@@ -129,6 +125,42 @@ def thread_message(*, user: User, offer: Offer, body: object, client_id: str | N
             offer, kind=EventKind.MESSAGE, author=user, side=side, body=text, client_id=client
         )
     return Posted(event)
+
+
+def _append_message(user: User, offer: Offer, body: object, client_id: object) -> ThreadEvent | None:
+    """The message appended by MESSAGE_SQL, or None (a check failed: the careful path says which)."""
+    try:
+        text, client = clean_body(body, required=True), clean_client_id(client_id)  # type: ignore[arg-type]
+    except InvalidInput:
+        return None
+    now = timezone.now()
+    params = message_params(user=user, offer_id=offer.pk, body=text, client_id=client, now=now)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(MESSAGE_SQL, params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            payload = message_payload(
+                user=user, seq=row[1], side=row[2], body=text, client_id=client, now=now
+            )
+            transaction.on_commit(lambda: broadcast(offer.pk, {"type": "thread.event", "event": payload}))
+    except IntegrityError:  # the same client id, sent twice at once: the careful path finds the first
+        return None
+    event = ThreadEvent(
+        pk=row[0],
+        offer=offer,
+        seq=row[1],
+        kind=EventKind.MESSAGE,
+        author=user,
+        side=row[2],
+        body=text,
+        client_id=client,
+        created_at=now,
+    )
+    event._state.adding, event._state.db = False, connection.alias
+    offer.last_seq, offer.last_activity_at = row[1], now
+    return event
 
 
 def thread_counter(

@@ -1,11 +1,11 @@
-"""The lean front's own connections: an async PostgreSQL pool and an async Redis pool per event loop.
+"""The lean front's own connections: the event loop's async PostgreSQL pool (``core.async_db``) and an
+async Redis pool per event loop.
 
 Django's ORM and cache are synchronous: from an async front every read would hop to a thread, and
 Django's PostgreSQL cursors bind parameters client-side, so the door's statement would be planned afresh
 on every request (planning costs more than running it). Here the same servers are read asynchronously:
-PostgreSQL through psycopg's AsyncConnectionPool with Django's own connection parameters and type
-loaders, the door's statement prepared once per connection; Redis through redis.asyncio with Django's
-own cache keys (``make_key``) and serialisation (``RedisSerializer``).
+PostgreSQL with the door's statement prepared once per connection; Redis through redis.asyncio with
+Django's own cache keys (``make_key``) and serialisation (``RedisSerializer``).
 
 Every request reads its session, grant and facts afresh, in one statement. Only the stored text of
 published playlists, which never changes, is kept in process memory.
@@ -30,13 +30,10 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from psycopg_pool import AsyncConnectionPool
 
+from core.async_db import async_database, close_async_database
 from screening.policy import GRANT_SESSION_SQL
 
-# Per process, on top of Django's own pool. One prepared statement takes a fraction of a millisecond, so a
-# few connections serve thousands of doors a second; requests beyond them wait their turn (no error).
-DB_POOL_MIN, DB_POOL_MAX, DB_POOL_TIMEOUT = 1, 4, 10.0
 REDIS_CONNECTIONS = 64
 PLAYLIST_TEXTS = 512  # stored playlists kept per process (a few KB each; published cuts never change)
 # Both engines write every session to django_session, which the front reads.
@@ -73,44 +70,22 @@ class DoorBackends:
                 _redis_location(), max_connections=REDIS_CONNECTIONS, timeout=10
             )
         )
-        params = self.db.get_connection_params()
-        params.pop("cursor_factory", None)  # server-side binding, so that statements can be prepared
-        # Django turns preparing off (None) for transaction-mode poolers; PgBouncer 1.21+ handles
-        # protocol-level prepared statements (max_prepared_statements). psycopg's default threshold.
-        params.update(autocommit=True, prepare_threshold=5)
-        self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            kwargs=params,
-            configure=self._configure,
-            open=False,
-            min_size=DB_POOL_MIN,
-            max_size=DB_POOL_MAX,
-            timeout=DB_POOL_TIMEOUT,
-        )
-        self._opened = False
-
-    async def _configure(self, conn: Any) -> None:
-        # As Django does for its own connections: timestamps come back in its time zone (UTC).
-        await conn.execute("SELECT set_config('TimeZone', %s, false)", [self.db.timezone_name])
 
     async def open(self) -> None:
-        if not self._opened:
-            await self.pool.open()  # safe to call twice
-            self._opened = True
+        self.database = await async_database()
 
     async def close(self) -> None:
-        await self.pool.close()
+        await close_async_database()
         await self.redis.aclose(close_connection_pool=True)
 
     async def grant_row(
         self, *, grant_pk: Any, device_hash: str, session_key: str, now: dt.datetime
     ) -> Sequence[Any] | None:
         """policy.GRANT_SESSION_SQL's row, from a prepared statement."""
-        async with self.pool.connection() as conn:
-            cursor = await conn.execute(
-                GRANT_SESSION_SQL, [session_key, now, grant_pk, device_hash], prepare=True
-            )
-            row: Sequence[Any] | None = await cursor.fetchone()
-            return row
+        row: Sequence[Any] | None = await self.database.fetchone(
+            GRANT_SESSION_SQL, [session_key, now, grant_pk, device_hash]
+        )
+        return row
 
     async def published_text(self, key: str) -> str | None:
         """A published playlist's stored text, cached by ``playlists.stored_text`` under ``key``."""

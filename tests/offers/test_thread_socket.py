@@ -5,6 +5,7 @@ and every refusal and malformed frame."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,12 +14,16 @@ from channels.testing import WebsocketCommunicator
 
 from accounts.models import Membership, User
 from config.asgi import application
+from core.async_db import close_async_database
 from offers import negotiation
 from offers.models import Offer, OfferVersion, ThreadEvent
 from tests.conftest import World
 from tests.offers.conftest import counter_terms, submitted_offer
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_thread_connections")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections", "async_writes"),
+]
 ORIGIN = (b"origin", b"http://testserver")
 
 
@@ -61,6 +66,15 @@ async def _event(socket: WebsocketCommunicator, kind: str) -> dict[str, Any]:
         event = (await _next(socket, "event"))["event"]
         if event["kind"] == kind:
             return event
+
+
+@pytest.fixture
+async def async_writes(settings: Any) -> AsyncIterator[None]:
+    """Messages written by the event loop itself, as in production (on PostgreSQL; the data here is
+    committed, so the loop's own pool sees it); the pool is this test's loop's, closed with it."""
+    settings.THREAD_ASYNC_WRITES = True
+    yield
+    await close_async_database()
 
 
 @pytest.fixture
@@ -314,3 +328,34 @@ async def test_a_socket_idle_longer_than_the_layers_blocking_read_still_receives
     await database_sync_to_async(negotiation.thread_message)(user=world.pro, offer=offer, body="¿sigues ahí?")
     assert (await _event(producer, "message"))["body"] == "¿sigues ahí?"
     await producer.disconnect()
+
+
+async def test_on_postgresql_a_message_is_written_by_the_event_loop_itself(
+    world: World, offer: Offer, monkeypatch: Any
+) -> None:
+    from core.async_db import postgresql
+
+    if not postgresql():
+        pytest.skip("the event loop's own writes are PostgreSQL's")
+
+    def not_here(**kwargs: Any) -> None:
+        raise AssertionError("a well-formed message must not hop to Django's sync thread")
+
+    monkeypatch.setattr(negotiation, "thread_message", not_here)
+    producer, _ = await _open(world.producer, offer.pk)
+    pro, _ = await _open(world.pro, offer.pk)
+    await pro.send_json_to({"type": "message", "body": " Hola ", "client_id": "fast-1"})
+    ack = await _next(pro, "ack")
+    assert (ack["client_id"], ack["seq"], ack["duplicate"]) == ("fast-1", 2, False)
+    seen = await _event(producer, "message")
+    stored = await database_sync_to_async(lambda: ThreadEvent.objects.get(offer=offer, seq=2))()
+    assert (seen["body"], seen["side"], seen["author"]["id"]) == ("Hola", "offeror", world.pro.pk)
+    assert (stored.body, stored.side, stored.author_id, stored.client_id) == (
+        "Hola",
+        "offeror",
+        world.pro.pk,
+        "fast-1",
+    )
+    assert seen["created_at"] == stored.created_at.isoformat()
+    await producer.disconnect()
+    await pro.disconnect()

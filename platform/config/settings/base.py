@@ -187,6 +187,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# Negotiation messages written by each server's event loop through its own async PostgreSQL pool
+# (offers.consumers); off falls back to Django's sync thread (slower under load, same results)
+THREAD_ASYNC_WRITES = env_bool("THREAD_ASYNC_WRITES", True)
 # Run by the worker's embedded beat in `make run` (`worker --beat`); a separate `celery beat` in production
 CELERY_BEAT_SCHEDULE = {
     "release-due-instalments": {"task": "payments.tasks.release_due_instalments", "schedule": 3600.0},

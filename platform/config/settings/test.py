@@ -23,3 +23,8 @@ if "CONFIG" in CHANNEL_LAYERS["default"]:
     # Parallel test processes share one Redis, and their test databases number offers alike: each process
     # keeps its groups to itself.
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{os.getpid()}"
+
+# A test's data lives in a transaction the event loop's own pool cannot see (and each test's loop would
+# leave a pool open): sockets write through Django. tests/offers/test_thread_async_writes.py turns it on
+# with committed data and closes the pool.
+THREAD_ASYNC_WRITES = False
