@@ -33,6 +33,7 @@ from payments.models import (
     LedgerKind,
 )
 from payments.schedules import instalment_transition, instalments_release
+from payments.tasks import send_receipt
 
 SETTLED = frozenset({InstalmentStatus.PAID, InstalmentStatus.REFUNDED})
 
@@ -239,8 +240,6 @@ def payment_settle(payment_intent_id: str) -> str:
             failure_reason="",
             paid_at=timezone.now(),
         )
-        from payments.tasks import send_receipt
-
         transaction.on_commit(lambda: send_receipt.delay(paid.pk))
     return "processed: paid"
 

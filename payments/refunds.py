@@ -22,6 +22,7 @@ from payments import ledger
 from payments.gateway import call, gateway
 from payments.models import Instalment, InstalmentStatus, LedgerKind, PaymentSchedule
 from payments.schedules import instalment_transition
+from payments.tasks import tell_admins_of_dispute
 
 
 def instalment_refund(*, user: User, instalment: Instalment, reason: object) -> Instalment:
@@ -142,7 +143,5 @@ def dispute_update(dispute_id: str) -> str:
             },
         )
         if opened is not None:
-            from payments.tasks import tell_admins_of_dispute
-
             transaction.on_commit(lambda: tell_admins_of_dispute.delay(locked.pk))
     return f"processed: dispute {dispute.status}"
