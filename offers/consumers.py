@@ -27,24 +27,20 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.async_db import async_database, postgresql
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, NotFound
 from offers import negotiation, services
 from offers.models import Offer
 from offers.presence import mark_absent, mark_present, present_users
 from offers.thread import (
     MESSAGE_SQL,
+    MessageDraft,
     broadcast_on_loop,
-    clean_body,
-    clean_client_id,
     events_after,
     group_name,
-    message_params,
-    message_payload,
     thread_side,
 )
 
@@ -242,20 +238,17 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
         readiness = getattr(self.user, "_readiness", None)  # read at connect, re-read at every heartbeat
         if readiness is None or not readiness.ready:
             return None
-        try:
-            text, client = clean_body(body, required=True), clean_client_id(client_id)  # type: ignore[arg-type]
-        except InvalidInput:
+        draft = MessageDraft.of(self.user, self.offer.pk, body, client_id)
+        if draft is None:
             return None
-        now = timezone.now()
-        params = message_params(user=self.user, offer_id=self.offer.pk, body=text, client_id=client, now=now)
         try:
-            row = await (await async_database()).fetchone(MESSAGE_SQL, params)
+            row = await (await async_database()).fetchone(MESSAGE_SQL, draft.params())
         except psycopg.IntegrityError:
             return None
         if row is None:
             return None
         self.offer.last_seq = row[1]
-        return message_payload(user=self.user, seq=row[1], side=row[2], body=text, client_id=client, now=now)
+        return draft.payload(row[1], row[2])
 
     async def _counter(self, frame: dict[str, Any]) -> None:
         terms = frame.get("terms")

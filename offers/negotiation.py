@@ -39,12 +39,11 @@ from offers.thread import (
     ADMIN,
     CLIENT_ID,
     MESSAGE_SQL,
+    MessageDraft,
     append_event,
     broadcast,
     clean_body,
     clean_client_id,
-    message_params,
-    message_payload,
     previous_event,
     require_open,
     require_writer,
@@ -129,21 +128,16 @@ def thread_message(*, user: User, offer: Offer, body: object, client_id: str | N
 
 def _append_message(user: User, offer: Offer, body: object, client_id: object) -> ThreadEvent | None:
     """The message appended by MESSAGE_SQL, or None (a check failed: the careful path says which)."""
-    try:
-        text, client = clean_body(body, required=True), clean_client_id(client_id)  # type: ignore[arg-type]
-    except InvalidInput:
+    draft = MessageDraft.of(user, offer.pk, body, client_id)
+    if draft is None:
         return None
-    now = timezone.now()
-    params = message_params(user=user, offer_id=offer.pk, body=text, client_id=client, now=now)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(MESSAGE_SQL, params)
+            cursor.execute(MESSAGE_SQL, draft.params())
             row = cursor.fetchone()
             if row is None:
                 return None
-            payload = message_payload(
-                user=user, seq=row[1], side=row[2], body=text, client_id=client, now=now
-            )
+            payload = draft.payload(row[1], row[2])
             transaction.on_commit(lambda: broadcast(offer.pk, {"type": "thread.event", "event": payload}))
     except IntegrityError:  # the same client id, sent twice at once: the careful path finds the first
         return None
@@ -154,12 +148,12 @@ def _append_message(user: User, offer: Offer, body: object, client_id: object) -
         kind=EventKind.MESSAGE,
         author=user,
         side=row[2],
-        body=text,
-        client_id=client,
-        created_at=now,
+        body=draft.body,
+        client_id=draft.client_id,
+        created_at=draft.now,
     )
     event._state.adding, event._state.db = False, connection.alias
-    offer.last_seq, offer.last_activity_at = row[1], now
+    offer.last_seq, offer.last_activity_at = row[1], draft.now
     return event
 
 

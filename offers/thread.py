@@ -13,6 +13,7 @@ import logging
 import re
 from concurrent.futures import Future
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -236,36 +237,51 @@ RETURNING id, seq, side, set_config('synchronous_commit', 'off', true)
 """  # noqa: S608 (table names from the models; every value is a bound parameter)
 
 
-def message_params(*, user: User, offer_id: int, body: str, client_id: str, now: Any) -> dict[str, Any]:
-    """MESSAGE_SQL's parameters, for a body and client id already cleaned (``clean_body``...)."""
-    return {
-        "user": user.pk,
-        "offer": offer_id,
-        "body": body,
-        "client": client_id,
-        "now": now,
-        "kind": EventKind.MESSAGE.value,
-        "open": OfferStatus.SUBMITTED.value,
-        "producer": Side.PRODUCER.value,
-        "offeror": Side.OFFEROR.value,
-    }
+@dataclass(frozen=True)
+class MessageDraft:
+    """A well-formed message about to be appended by MESSAGE_SQL (on either the sync or the async path)."""
 
+    user: User
+    offer_id: int
+    body: str
+    client_id: str
+    now: Any
 
-def message_payload(
-    *, user: User, seq: int, side: str, body: str, client_id: str, now: Any
-) -> dict[str, Any]:
-    """``event_payload`` of a message MESSAGE_SQL appended, without reading it back."""
-    return {
-        "seq": seq,
-        "kind": EventKind.MESSAGE.value,
-        "side": side,
-        "author": {"id": user.pk, "name": user.display_name},
-        "body": body,
-        "client_id": client_id,
-        "version": None,
-        "agreement": None,
-        "created_at": now.isoformat(),
-    }
+    @classmethod
+    def of(cls, user: User, offer_id: int, body: object, client_id: object) -> MessageDraft | None:
+        """The cleaned message, or None if its body or client id is malformed (the careful path says so)."""
+        try:
+            text, client = clean_body(body, required=True), clean_client_id(client_id)  # type: ignore[arg-type]
+        except InvalidInput:
+            return None
+        return cls(user, offer_id, text, client, timezone.now())
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "user": self.user.pk,
+            "offer": self.offer_id,
+            "body": self.body,
+            "client": self.client_id,
+            "now": self.now,
+            "kind": EventKind.MESSAGE.value,
+            "open": OfferStatus.SUBMITTED.value,
+            "producer": Side.PRODUCER.value,
+            "offeror": Side.OFFEROR.value,
+        }
+
+    def payload(self, seq: int, side: str) -> dict[str, Any]:
+        """``event_payload`` of the appended message, without reading it back."""
+        return {
+            "seq": seq,
+            "kind": EventKind.MESSAGE.value,
+            "side": side,
+            "author": {"id": self.user.pk, "name": self.user.display_name},
+            "body": self.body,
+            "client_id": self.client_id,
+            "version": None,
+            "agreement": None,
+            "created_at": self.now.isoformat(),
+        }
 
 
 def _queue_notifications(event_id: int) -> None:
