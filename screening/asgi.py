@@ -33,6 +33,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.http.cookie import parse_cookie
@@ -42,6 +43,7 @@ from django.utils.module_loading import import_string
 
 from accounts.middleware import session_idle_expired
 from accounts.models import User
+from core.hmacs import session_auth_hash
 from screening import door_backends, services
 from screening.door_backends import DoorBackends
 from screening.doors import (
@@ -81,10 +83,17 @@ ASGIApp = Any
 
 @cache
 def front_enabled() -> bool:
-    """The front serves the doors when its async reads match this deployment exactly."""
+    """The front serves the doors when its async reads and its checks match this deployment exactly:
+    Django's own ``get_user`` and session hash (``core.hmacs.session_auth_hash`` recomputes it)."""
     backends = [import_string(path) for path in settings.AUTHENTICATION_BACKENDS]
-    return door_backends.available() and all(
-        issubclass(b, ModelBackend) and b.get_user is ModelBackend.get_user for b in backends
+    return (
+        door_backends.available()
+        and all(issubclass(b, ModelBackend) and b.get_user is ModelBackend.get_user for b in backends)
+        and not any(
+            name in vars(cls)
+            for cls in User.__mro__[: User.__mro__.index(AbstractBaseUser)]
+            for name in ("get_session_auth_hash", "_get_session_auth_hash")
+        )
     )
 
 
@@ -119,16 +128,19 @@ def session_verified(session: SessionBase, user: User) -> bool:
     session_hash = session.get(HASH_SESSION_KEY)
     if not session_hash or not user.is_active:
         return False
-    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+    if constant_time_compare(session_hash, session_auth_hash(user.password)):
         return True
-    return any(constant_time_compare(session_hash, h) for h in user.get_session_auth_fallback_hash())
+    return any(
+        constant_time_compare(session_hash, session_auth_hash(user.password, secret=fallback))
+        for fallback in settings.SECRET_KEY_FALLBACKS
+    )
 
 
 def _session(backends: DoorBackends, session_key: str, row: Sequence[Any]) -> SessionBase | None:
     encoded = grant_session_data(row)
     if encoded is None:  # no such session, or expired
         return None
-    return LoadedSession(session_key, backends.session_codec.decode(encoded))  # Django's signed decoding
+    return LoadedSession(session_key, backends.decode_session(encoded))  # Django's signed decoding
 
 
 async def _stored_text(backends: DoorBackends, grant: PlaybackGrant, relative: str) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.core.cache import cache
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from screening.models import Cut
 from screening.signing import sign_path
@@ -37,9 +38,21 @@ def stored_text(cut: Cut, relative: str) -> str:
     return str(text)
 
 
+_ANY_GRANT = "00000000-0000-0000-0000-000000000000"
+
+
+@lru_cache(maxsize=8)
+def _grant_path_around(script_prefix: str) -> tuple[str, str]:
+    """What comes before and after the grant id in its doors' URL prefix, reversed once per script
+    prefix (reversing costs more than rendering a short playlist)."""
+    before, after = reverse("screening:key", args=[_ANY_GRANT]).removesuffix("key").split(_ANY_GRANT)
+    return before, after
+
+
 def _grant_path(grant_id: str) -> str:
-    """The URL prefix of a grant's doors (/play/<grant>/), reversed once rather than once per line."""
-    return reverse("screening:key", args=[grant_id]).removesuffix("key")
+    """The URL prefix of a grant's doors (/play/<grant>/)."""
+    before, after = _grant_path_around(get_script_prefix())
+    return f"{before}{grant_id}{after}"
 
 
 def render_master(cut: Cut, grant_id: str, stored: str) -> str:

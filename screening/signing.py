@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import time
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
+
+from core.hmacs import salted_hmac_digest
 
 SALT = "screening.url"
 
@@ -35,7 +36,7 @@ class SignatureExpired(SignatureError):
 def _signature(path: str, expires_at: int, extra: str, secret: str) -> str:
     # JSON keeps the three fields unambiguous whatever characters they contain.
     message = json.dumps([path, expires_at, extra], separators=(",", ":"))
-    digest = salted_hmac(SALT, message, secret=secret, algorithm="sha256").digest()
+    digest = salted_hmac_digest(SALT, message, secret=secret)  # Django's salted_hmac, derived key kept
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -44,7 +45,8 @@ def sign_path(path: str, *, expires_at: int, extra: str = "") -> str:
 
     ``extra`` binds anything else the URL carries (an object key, a content type) to the signature.
     """
-    return urlencode({"exp": expires_at, "sig": _signature(path, expires_at, extra, settings.SECRET_KEY)})
+    # Both values are URL-safe as they are (digits; unpadded base64url): no quoting needed.
+    return f"exp={expires_at}&sig={_signature(path, expires_at, extra, settings.SECRET_KEY)}"
 
 
 def expiry_from_now(seconds: int) -> int:

@@ -1,10 +1,10 @@
 """Playlist and key doors under load, against a bare view on the same server (the floor).
 
-Starts `uvicorn --workers 2` on the project's ASGI app with a database of its own (PostgreSQL when
-DATABASE_URL points at one, as in CI; SQLite otherwise), 100 viewers with live grants, then drives 100
-keep-alive connections back to back for a fixed time with wrk (Debian's package; `make bench` installs
-it when missing), first at /healthz (the floor), then rotating over every viewer's media playlist and
-key with that viewer's cookies. Prints:
+Starts the project's ASGI app as production serves it (`infra/serve.py`: 2 uvicorn workers, a listening
+socket each) with a database of its own (PostgreSQL when DATABASE_URL points at one, as in CI; SQLite
+otherwise), 100 viewers with live grants, then drives 100 keep-alive connections back to back for a
+fixed time with wrk (Debian's package; `make bench` installs it when missing), first at /healthz (the
+floor), then rotating over every viewer's media playlist and key with that viewer's cookies. Prints:
   BENCH playlist_rps_vs_floor <doors rps / floor rps> ratio (goal >= 0.7)
   BENCH playlist_p99_ms <p99 latency of the doors> ms (goal <= 100)
 """
@@ -26,10 +26,11 @@ from typing import Any
 
 import httpx
 
-from tests.live import free_port, uvicorn_command
+from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 100
+WORKERS = 2
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = 2.0
 
@@ -160,8 +161,13 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
     )
     targets = json.loads(fixture.stdout.strip().splitlines()[-1])
     port = free_port()
-    server = subprocess.Popen(
-        uvicorn_command(port, "--workers", "2", "--log-level", "warning", "--no-access-log"),
+    server = subprocess.Popen(  # as in production: infra/serve.py, a listening socket per worker
+        [
+            sys.executable,
+            str(ROOT / "infra/serve.py"),
+            *("--workers", str(WORKERS), "--port", str(port)),
+            *("--log-level", "warning", "--no-access-log"),
+        ],
         env=env,
         cwd=ROOT,
     )
@@ -205,8 +211,8 @@ def test_playlist_doors_against_the_floor(tmp_path: Path) -> None:
     print(
         f"BENCH-INFO playlist doors {door_rps:.0f} req/s (p50 {door_p50:.1f} ms, {door_err} errors); "
         f"floor /healthz {floor_rps:.0f} req/s (p50 {floor_p50:.1f} ms, p99 {floor_p99:.1f} ms, "
-        f"{floor_err} errors); {CONNECTIONS} connections via {tool}, uvicorn 2 workers, "
-        f"{SECONDS:.0f} s each, "
+        f"{floor_err} errors); {CONNECTIONS} connections via {tool}, {WORKERS} uvicorn workers "
+        f"(infra/serve.py), {SECONDS:.0f} s each, "
         f"database {env['DATABASE_URL'].split(':')[0]}, cache {'redis' if env.get('REDIS_URL') else 'file'}"
     )
     if len(cpu) == 6 and cpu[0]:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.models import Session
 from django.core.cache import cache, caches
@@ -297,3 +297,17 @@ async def test_key_fetches_are_counted_where_django_reads_them(front: None, setu
         assert await _served_by_the_front(http, urls["key"])
     counter = services.key_fetch_counter(grant["grant"])
     assert await sync_to_async(cache.get)(counter) == 2
+
+
+def test_the_front_stands_aside_for_a_user_model_with_its_own_session_hash(front: None) -> None:
+    """The front recomputes Django's session hash (core.hmacs): a model that defines its own would be
+    judged wrongly, so then every door goes to Django."""
+    User = get_user_model()
+    User.get_session_auth_hash = lambda self: "a hash of its own"  # type: ignore[method-assign]
+    front_enabled.cache_clear()
+    try:
+        assert front_enabled() is False
+    finally:
+        del User.get_session_auth_hash  # back to the inherited one
+        front_enabled.cache_clear()
+    assert front_enabled() is True

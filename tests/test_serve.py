@@ -1,0 +1,101 @@
+"""infra/serve.py, the production launcher: N uvicorn workers, each on a listening socket of its own
+(SO_REUSEPORT), restarted when one dies, all stopped by one SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live import ROOT, free_port
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+]
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _listening_sockets(port: int) -> int:
+    """Listening TCP sockets on 127.0.0.1:``port`` (one per worker with SO_REUSEPORT, else one)."""
+    wanted = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == wanted and row.split()[3] == "0A")  # 0A: LISTEN
+
+
+def _wait(condition: object, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(base + "/healthz", timeout=2).text == "ok"
+    except httpx.TransportError:
+        return False
+
+
+def test_workers_each_listen_are_restarted_and_stop_together(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    }
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "infra/serve.py"), "--workers", "2", "--port", str(port)]
+        + ["--log-level", "warning"],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert _wait(lambda: _answers(base) and len(_children(server.pid)) == 2)
+        workers = _children(server.pid)
+        assert _listening_sockets(port) == 2  # a socket per worker: the kernel spreads connections
+        with httpx.Client(base_url=base) as client:
+            assert all(client.get("/healthz").text == "ok" for _ in range(20))
+
+        dead = min(workers)
+        os.kill(dead, signal.SIGKILL)
+        assert _wait(lambda: len(_children(server.pid) - {dead}) == 2), "the dead worker was not replaced"
+        assert _wait(lambda: _answers(base))
+        assert _listening_sockets(port) == 2  # the replacement serves the same socket
+        assert all(_answers(base) for _ in range(20))
+        workers = _children(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+    assert code == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert _listening_sockets(port) == 0
+
+
+def test_at_least_one_worker() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "infra/serve.py"), "--workers", "0"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "--workers must be at least 1" in done.stderr
