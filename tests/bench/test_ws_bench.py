@@ -3,10 +3,12 @@
 Builds 200 threads (offers between two ready users each) in a database of its own (PostgreSQL, from
 DATABASE_URL), starts two separate uvicorn processes on the project's ASGI app with the Redis channel
 layer (REDIS_URL) and the echo route (BENCH_ECHO=1), and connects 400 sockets: the two parties of every
-thread on different processes. Each thread then sends one message a second for a minute, its parties
-taking turns; latency runs from the send to the receipt by the OTHER party. First the echo floor (no
-database: relayed through the thread's channel-layer group), then the real thread (persisted under the
-offer's row lock, numbered, broadcast on commit), same sockets' layout, same schedule. Prints:
+thread on different processes (and as many for the echo floor). Each thread then sends one message a
+second for a minute, its parties taking turns; latency runs from the send to the receipt by the OTHER
+party. The two phases share the run in an A-B-B-A order (``ws_load.abba``): the echo floor (no
+database: relayed through the thread's channel-layer group) for the first and last 30 s, the real
+thread (persisted, numbered, broadcast on commit) for the minute between, same sockets' layout, same
+schedule, so that both are centred on the same moment of the run. Prints:
   BENCH ws_roundtrip_p99_ms <p99 of the thread> ms (goal <= 30)
   BENCH ws_vs_echo_floor <thread p99 / echo p99> ratio (goal <= 1.5)
   BENCH ws_lost_messages <sent, never received by the other party> messages (goal 0)
@@ -21,17 +23,15 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.bench.ws_load import Phase, Thread, cpu_seconds, percentile, run, run_phase
+from tests.bench.ws_load import SETTLE, Phase, Thread, abba, percentile, run, run_schedule
 from tests.bench.ws_stack import ROOT, server_env, uvicorn_servers, with_database
 
 THREADS = int(os.environ.get("WS_BENCH_THREADS", "200"))
 SECONDS = float(os.environ.get("WS_BENCH_SECONDS", "60"))
-WARMUP = 5.0
 DRAIN = 10.0
 
 
@@ -121,15 +121,10 @@ def test_thread_round_trip_against_the_echo_floor(tmp_path: Path) -> None:
                 )
                 for i, row in enumerate(made)
             ]
-            cpu: dict[str, list[float]] = {}
-            phases: dict[str, Phase] = {}
-            for name in ("echo", "thread"):
-                before = [cpu_seconds(s.pid) for s in servers] + [time.process_time()]
-                wall = time.perf_counter()
-                phases[name] = run(run_phase(name, threads, seconds=SECONDS, warmup=WARMUP, drain=DRAIN))
-                wall = time.perf_counter() - wall
-                after = [cpu_seconds(s.pid) for s in servers] + [time.process_time()]
-                cpu[name] = [(b - a) / wall * 100 for a, b in zip(before, after, strict=True)]
+            schedule = abba("echo", "thread", int(SECONDS))
+            phases = run(
+                run_schedule(schedule, threads, drain=DRAIN, watch=tuple(server.pid for server in servers))
+            )
         persisted = _persisted(database_url, phases["thread"])
     finally:
         _drop(database_url)
@@ -142,11 +137,12 @@ def test_thread_round_trip_against_the_echo_floor(tmp_path: Path) -> None:
     print(f"BENCH ws_lost_messages {thread.lost} messages (goal 0)")
     for phase in (echo, thread):
         print(f"BENCH-INFO ws {_summary(phase)}")
-        shares = ", ".join(f"{p:.0f}%" for p in cpu[phase.name])
+        shares = ", ".join(f"{seconds / phase.wall * 100:.0f}%" for seconds in phase.cpu)
         print(f"BENCH-INFO ws {phase.name} CPU of one core: server A, server B, load generator = {shares}")
     print(
         f"BENCH-INFO ws thread messages persisted {persisted} of {len(thread.sent)} sent; {THREADS} threads, "
-        f"{2 * THREADS} sockets, {SECONDS:.0f} s per phase (first {WARMUP:.0f} s not measured), 2 uvicorn "
+        f"{2 * THREADS} sockets per phase, {SECONDS:.0f} s per phase in the order echo-thread-thread-echo "
+        f"(the first {SETTLE} s after the start and after each switch not measured), 2 uvicorn "
         f"processes (--ws websockets-sansio), RedisChannelLayer, PostgreSQL; the load generator (one "
         f"process, asyncio + websockets) shares the machine's {os.cpu_count()} cores"
     )

@@ -1,11 +1,19 @@
 """The WebSocket benchmark's load generator: asyncio and the ``websockets`` client in one process.
 
-Every thread has two sockets, one per party, on different server processes. Once a second each thread
-sends one message, its two parties taking turns, the threads spread evenly over the second; a message's
-latency runs from the moment the sender hands it to its socket to the moment the OTHER party's socket
-receives it. The same schedule drives the negotiation thread (``ws/offers/<id>/``: persisted, numbered,
-broadcast on commit) and the bare echo floor (``ws/bench-echo/<id>/``: relayed through the same channel
-layer, nothing else).
+Every thread has two sockets per phase, one per party, on different server processes. Once a second each
+thread sends one message, its two parties taking turns, the threads spread evenly over the second; a
+message's latency runs from the moment the sender hands it to its socket to the moment the OTHER party's
+socket receives it. The same schedule drives the negotiation thread (``ws/offers/<id>/``: persisted,
+numbered, broadcast on commit) and the bare echo floor (``ws/bench-echo/<id>/``: relayed through the same
+channel layer, nothing else).
+
+The phases share one run, in an A-B-B-A order: the echo floor for the first quarter, the thread for the
+middle half, the echo again for the last quarter. Both phases are then centred on the same moment, so a
+machine that drifts over the run (a disk filling its cache, a neighbour's burst, the servers warming)
+weighs on both alike. Every socket of both phases is connected before the first message. The first
+``SETTLE`` seconds after each switch are not measured for either phase: when a phase's sockets fall idle
+and the other's wake, both servers' cyclic GC and channel-layer receive tasks catch up for a second
+(measured: a gen0 collection of 30,000 objects, 10-30 ms, about 1.2 s after every switch).
 """
 
 from __future__ import annotations
@@ -34,20 +42,25 @@ class Thread:
     ports: tuple[int, int]  # the server of each party (different processes)
 
 
+SETTLE = 5  # seconds after each switch of phase (and at the start) that are not measured
+
+
 @dataclass
 class Phase:
     name: str
     sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # client id -> (sent at, sender party)
+    settling: set[str] = field(default_factory=set)  # sent while settling: losses count, latencies do not
     latencies: dict[str, float] = field(default_factory=dict)  # ms, other party's receipt
     acks: dict[str, float] = field(default_factory=dict)  # ms, sender's ack (thread only)
     duplicates: int = 0
     errors: list[str] = field(default_factory=list)
     late_sends: list[float] = field(default_factory=list)  # ms behind schedule: the generator's own lag
-    measured_from: float = 0.0
     connect_s: float = 0.0
+    cpu: list[float] = field(default_factory=list)  # CPU seconds of each watched process during its blocks
+    wall: float = 0.0  # seconds of its blocks
 
     def measured(self) -> list[float]:
-        return [ms for cid, ms in self.latencies.items() if self.sent[cid][0] >= self.measured_from]
+        return [ms for cid, ms in self.latencies.items() if cid not in self.settling]
 
     @property
     def lost(self) -> int:
@@ -107,14 +120,9 @@ async def _open(path: str, thread: Thread, party: int, resume: bool) -> ClientCo
     return socket
 
 
-async def run_phase(
-    name: str, threads: list[Thread], *, seconds: float, warmup: float, drain: float
-) -> Phase:
-    """Connect both parties of every thread, run the schedule for ``seconds``, wait up to ``drain`` for
-    the last receipts, close. Latencies of messages sent in the first ``warmup`` seconds are not counted
-    (their losses are)."""
-    phase = Phase(name)
-    echo = name == "echo"
+async def _connect(phase: Phase, threads: list[Thread]) -> list[list[ClientConnection]]:
+    """Both parties' sockets of every thread for ``phase`` (the thread's sockets resumed and synced)."""
+    echo = phase.name == "echo"
     gate = asyncio.Semaphore(CONNECT_AT_ONCE)
 
     async def open_pair(thread: Thread) -> list[ClientConnection]:
@@ -128,45 +136,99 @@ async def run_phase(
     started = time.perf_counter()
     sockets = await asyncio.gather(*(open_pair(t) for t in threads))
     phase.connect_s = time.perf_counter() - started
+    return sockets
+
+
+def abba(first: str, second: str, seconds: int) -> list[str]:
+    """The phase of each second: ``first`` for a quarter, ``second`` for half, ``first`` again, each for
+    ``seconds`` in all."""
+    quarter = seconds // 2
+    return [first] * quarter + [second] * seconds + [first] * (seconds - quarter)
+
+
+def settling(schedule: list[str]) -> list[bool]:
+    """Whether each second of ``schedule`` falls within SETTLE seconds of the start or of a switch."""
+    since, out = 0, []
+    for tick, name in enumerate(schedule):
+        since = since + 1 if tick and schedule[tick - 1] == name else 0
+        out.append(since < SETTLE)
+    return out
+
+
+async def run_schedule(
+    schedule: list[str], threads: list[Thread], *, drain: float, watch: tuple[int, ...] = ()
+) -> dict[str, Phase]:
+    """Connect every socket of every phase in ``schedule`` (a phase name per second); run it; wait up to
+    ``drain`` for the last receipts; close. The CPU time of the processes ``watch`` (and of this one,
+    last) is added up per phase, second by second."""
+    names = tuple(dict.fromkeys(schedule))
+    phases = {name: Phase(name) for name in names}
+    sockets = {name: await _connect(phases[name], threads) for name in names}
     readers = [
-        asyncio.create_task(_reader(socket, party, phase))
-        for pair in sockets
+        asyncio.create_task(_reader(socket, party, phases[name]))
+        for name in names
+        for pair in sockets[name]
         for party, socket in enumerate(pair)
     ]
     await asyncio.sleep(1.0)  # presence chatter of the last connections settles
 
+    own_tick = [schedule[:tick].count(name) for tick, name in enumerate(schedule)]  # the phase's own second
+    unmeasured = settling(schedule)
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.5
-    phase.measured_from = time.perf_counter() + 0.5 + warmup
-    ticks = int(seconds)
 
-    async def speak(thread: Thread, pair: list[ClientConnection]) -> None:
+    async def speak(thread: Thread) -> None:
         offset = thread.index / len(threads)
-        for tick in range(ticks):
+        for tick, name in enumerate(schedule):
             due = start + tick + offset
             await asyncio.sleep(max(0.0, due - loop.time()))
+            phase = phases[name]
             phase.late_sends.append(max(0.0, loop.time() - due) * 1000)
-            party = (tick + thread.index) % 2  # the two parties take turns; half the threads start each side
-            cid = f"{name}-{thread.index}-{tick}"
+            party = (
+                own_tick[tick] + thread.index
+            ) % 2  # the parties take turns; half the threads start each side
+            cid = f"{name}-{thread.index}-{own_tick[tick]}"
             body = json.dumps(
-                {"type": "message", "body": f"Message {tick} of thread {thread.index}", "client_id": cid}
+                {
+                    "type": "message",
+                    "body": f"Message {own_tick[tick]} of thread {thread.index}",
+                    "client_id": cid,
+                }
             )
             phase.sent[cid] = (time.perf_counter(), party)
+            if unmeasured[tick]:
+                phase.settling.add(cid)
             try:
-                await pair[party].send(body)
+                await sockets[name][thread.index][party].send(body)
             except Exception as error:
                 phase.errors.append(f"send failed: {error!r}")
 
-    await asyncio.gather(*(speak(t, pair) for t, pair in zip(threads, sockets, strict=True)))
+    async def account() -> None:
+        """Each second's CPU time and wall time, to the phase whose second it was."""
+        for tick, name in enumerate(schedule):
+            await asyncio.sleep(max(0.0, start + tick - loop.time()))
+            before, wall = _cpu(watch), time.perf_counter()
+            await asyncio.sleep(max(0.0, start + tick + 1 - loop.time()))
+            phase = phases[name]
+            used = [b - a for a, b in zip(before, _cpu(watch), strict=True)]
+            phase.cpu = [a + b for a, b in zip(phase.cpu, used, strict=True)] if phase.cpu else used
+            phase.wall += time.perf_counter() - wall
+
+    await asyncio.gather(account(), *(speak(t) for t in threads))
     deadline = time.perf_counter() + drain
-    while len(phase.latencies) < len(phase.sent) and time.perf_counter() < deadline:
+    while any(len(p.latencies) < len(p.sent) for p in phases.values()) and time.perf_counter() < deadline:
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.2)  # late duplicates, if any
-    for pair in sockets:
-        for socket in pair:
-            await socket.close()
+    for name in names:
+        for pair in sockets[name]:
+            for socket in pair:
+                await socket.close()
     await asyncio.gather(*readers, return_exceptions=True)
-    return phase
+    return phases
+
+
+def _cpu(pids: tuple[int, ...]) -> list[float]:
+    return [cpu_seconds(pid) for pid in pids] + [time.process_time()]
 
 
 def run(coroutine: Any) -> Any:
