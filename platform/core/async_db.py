@@ -81,9 +81,14 @@ class AsyncDatabase:
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            return await asyncio.wait_for(waiter, POOL_TIMEOUT)
-        except TimeoutError:
-            raise PoolTimeout(f"no database connection came free within {POOL_TIMEOUT:g} s") from None
+            async with asyncio.timeout(POOL_TIMEOUT):
+                return await waiter
+        except BaseException as error:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._release(waiter.result())  # handed to us just as we gave up: hand it on
+            if isinstance(error, TimeoutError):
+                raise PoolTimeout(f"no database connection came free within {POOL_TIMEOUT:g} s") from None
+            raise
 
     def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
         if self._closed or conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:

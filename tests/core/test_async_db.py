@@ -107,3 +107,18 @@ async def test_closing_ends_the_waiters_and_refuses_new_callers(
     assert database._idle == [] and database._size == 0
     with pytest.raises(PoolTimeout):
         await database.fetchone("SELECT 1", [])
+
+
+async def test_a_connection_handed_to_a_caller_cancelled_meanwhile_is_not_lost(
+    database: async_db.AsyncDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(async_db, "POOL_MAX", 1)
+    conn = await database._acquire()
+    waiting = asyncio.create_task(database._acquire())
+    await asyncio.sleep(0.05)  # waiting for the one connection
+    database._release(conn)  # handed to the waiter, which has not run yet...
+    waiting.cancel()  # ...and is cancelled before it does
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert database._idle == [conn] and database._size == 1
+    assert await database.fetchone("SELECT 3", []) == (3,)
