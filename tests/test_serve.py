@@ -33,6 +33,14 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _alive(pid: int) -> bool:
+    """Running (a zombie that no one has reaped yet does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def _listening_sockets(port: int) -> int:
     """Listening TCP sockets on 127.0.0.1:``port`` (one per worker with SO_REUSEPORT, else one)."""
     wanted = f"0100007F:{port:04X}"
@@ -56,8 +64,7 @@ def _answers(base: str) -> bool:
         return False
 
 
-def test_workers_each_listen_are_restarted_and_stop_together(tmp_path: Path) -> None:
-    port = free_port()
+def _serve(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "VAR_DIR": str(tmp_path),
@@ -65,12 +72,17 @@ def test_workers_each_listen_are_restarted_and_stop_together(tmp_path: Path) -> 
         "REDIS_URL": "",
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
     }
-    server = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, str(ROOT / "infra/serve.py"), "--workers", "2", "--port", str(port)]
         + ["--log-level", "warning"],
         env=env,
         cwd=ROOT,
     )
+
+
+def test_workers_each_listen_are_restarted_and_stop_together(tmp_path: Path) -> None:
+    port = free_port()
+    server = _serve(tmp_path, port)
     base = f"http://127.0.0.1:{port}"
     try:
         assert _wait(lambda: _answers(base) and len(_children(server.pid)) == 2)
@@ -90,7 +102,20 @@ def test_workers_each_listen_are_restarted_and_stop_together(tmp_path: Path) -> 
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=60)
     assert code == 0
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert not any(_alive(pid) for pid in workers)
+    assert _listening_sockets(port) == 0
+
+
+def test_the_workers_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
+    port = free_port()
+    server = _serve(tmp_path, port)
+    try:
+        assert _wait(lambda: _answers(f"http://127.0.0.1:{port}") and len(_children(server.pid)) == 2)
+        workers = _children(server.pid)
+    finally:
+        server.kill()  # no chance to stop them itself
+        server.wait(timeout=30)
+    assert _wait(lambda: not any(_alive(pid) for pid in workers), timeout=30)
     assert _listening_sockets(port) == 0
 
 
