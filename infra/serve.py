@@ -5,9 +5,8 @@ its own (SO_REUSEPORT), so that the kernel spreads connections evenly over the w
 ``uvicorn --workers N`` shares one listening socket: whichever worker wakes first accepts, and a burst of
 keep-alive connections (a load balancer's, a player's) can settle 70/30 or 85/15 on two workers for as
 long as they live. The busy worker's requests then wait up to twice as long as they should (measured by
-the playlist benchmark: p99 125-310 ms with one shared socket, 90-96 ms with a socket per worker, at the
-same throughput). With a socket per worker the kernel assigns each new connection to a worker by a hash of
-its addresses.
+the playlist benchmark: p99 105-310 ms with one shared socket, 68-84 ms with a socket per worker). With a
+socket per worker the kernel assigns each new connection to a worker by a hash of its addresses.
 
 The trade-off: a connection assigned to a worker waits for that worker; a stuck worker's queue is not
 drained by the others. The supervisor restarts a worker that exits, on the same socket, so connections

@@ -43,7 +43,7 @@ from django.utils.module_loading import import_string
 
 from accounts.middleware import session_idle_expired
 from accounts.models import User
-from core.hmacs import session_auth_hash
+from core.hmacs import session_auth_hashes
 from screening import door_backends, services
 from screening.door_backends import DoorBackends
 from screening.doors import (
@@ -84,7 +84,7 @@ ASGIApp = Any
 @cache
 def front_enabled() -> bool:
     """The front serves the doors when its async reads and its checks match this deployment exactly:
-    Django's own ``get_user`` and session hash (``core.hmacs.session_auth_hash`` recomputes it)."""
+    Django's own ``get_user`` and session hash (``core.hmacs.session_auth_hashes`` recomputes it)."""
     backends = [import_string(path) for path in settings.AUTHENTICATION_BACKENDS]
     return (
         door_backends.available()
@@ -128,12 +128,7 @@ def session_verified(session: SessionBase, user: User) -> bool:
     session_hash = session.get(HASH_SESSION_KEY)
     if not session_hash or not user.is_active:
         return False
-    if constant_time_compare(session_hash, session_auth_hash(user.password)):
-        return True
-    return any(
-        constant_time_compare(session_hash, session_auth_hash(user.password, secret=fallback))
-        for fallback in settings.SECRET_KEY_FALLBACKS
-    )
+    return any(constant_time_compare(session_hash, h) for h in session_auth_hashes(user.password))
 
 
 def _session(backends: DoorBackends, session_key: str, row: Sequence[Any]) -> SessionBase | None:
