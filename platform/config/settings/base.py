@@ -14,6 +14,8 @@ import dj_database_url
 import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
+from config.settings.embedded_secrets import embedded_secret
+
 # Lets Django classes be subscripted at run time (ModelForm[Film]) as django-stubs types them.
 django_stubs_ext.monkeypatch()
 
@@ -34,10 +36,12 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "embedded-default-insecure-key-change-me-in-production")
+# Secrets come from the environment; the embedded default makes random ones on first start under
+# VAR_DIR/secrets/ (mode 0600) and reuses them (embedded_secrets.py). None is a constant in the code.
+SECRET_KEY = os.environ.get("SECRET_KEY") or embedded_secret(VAR_DIR, "secret_key")
 # Key that seals audit entries (HMAC over each entry hash). Someone who can write to the database
 # but does not hold this key cannot rebuild a consistent chain after tampering.
-AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", SECRET_KEY)
+AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY") or embedded_secret(VAR_DIR, "audit_seal_key")
 DEBUG = env_bool("DEBUG", False)
 # Behind a proxy that sets X-Forwarded-For, its first hop is the client address recorded in the audit log.
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
@@ -244,6 +248,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -331,9 +338,11 @@ SCREENING_MEDIA_ROOT = Path(os.environ.get("SCREENING_MEDIA_ROOT", VAR_DIR / "sc
 SCREENING_S3_BUCKET = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 SCREENING_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
 SCREENING_S3_REGION = os.environ.get("AWS_S3_REGION_NAME", "us-east-1")
-# Key-encryption key for the per-cut AES-128 keys: 32 bytes, urlsafe base64. Derived from SECRET_KEY when
-# unset (embedded default only; production.py requires it).
-SCREENING_KEY_ENCRYPTION_KEY = os.environ.get("SCREENING_KEY_ENCRYPTION_KEY", "")
+# Key-encryption key for the per-cut AES-128 keys: 32 bytes, urlsafe base64. Made on first start in the
+# embedded default, like the secrets above; production.py requires it.
+SCREENING_KEY_ENCRYPTION_KEY = os.environ.get("SCREENING_KEY_ENCRYPTION_KEY") or embedded_secret(
+    VAR_DIR, "screening_key_encryption_key"
+)
 SCREENING_MAX_UPLOAD_BYTES = env_int("SCREENING_MAX_UPLOAD_BYTES", 60 * 1024**3)
 SCREENING_MAX_DURATION_SECONDS = env_int("SCREENING_MAX_DURATION_SECONDS", 4 * 3600)
 SCREENING_UPLOAD_PART_BYTES = env_int("SCREENING_UPLOAD_PART_BYTES", 32 * 1024**2)

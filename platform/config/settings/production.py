@@ -9,7 +9,8 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, SECRET_KEY
+from .base import AUDIT_SEAL_KEY, DATABASES, REDIS_URL, SCREENING_KEY_ENCRYPTION_KEY, SECRET_KEY
+from .embedded_secrets import is_development_secret
 
 for required in (
     "DATABASE_URL",
@@ -23,8 +24,17 @@ for required in (
         raise ImproperlyConfigured(f"{required} must be set in production")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: DATABASE_URL must be postgres://...")
-if not REDIS_URL or SECRET_KEY.startswith("embedded-default"):
-    raise ImproperlyConfigured("Production needs REDIS_URL and its own SECRET_KEY")
+if not REDIS_URL:
+    raise ImproperlyConfigured("Production needs REDIS_URL")
+# A development secret (made by the embedded default, marked "insecure-embedded-", or any "insecure" key
+# such as Django's "django-insecure-...") copied into the environment is refused like a missing one.
+for name, value in (
+    ("SECRET_KEY", SECRET_KEY),
+    ("AUDIT_SEAL_KEY", AUDIT_SEAL_KEY),
+    ("SCREENING_KEY_ENCRYPTION_KEY", SCREENING_KEY_ENCRYPTION_KEY),
+):
+    if is_development_secret(value):
+        raise ImproperlyConfigured(f"{name} is a development key: production needs a secret of its own")
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -34,6 +44,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# The language cookie too: HTTPS only, not sent on cross-site requests, out of reach of scripts (none reads
+# it: the pages carry their language in <html lang>).
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
