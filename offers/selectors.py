@@ -28,6 +28,7 @@ from offers.terms import (
     parse_terms,
 )
 from offers.terms.common import NOT_PAYABLE, Money, currency_exponent
+from offers.terms.labels import titled_schema
 from offers.terms.render import GROUP_LABELS
 
 
@@ -258,11 +259,12 @@ def film_offer_actions(film: Film, user: User) -> list[FilmAction]:
 def terms_form_schema(kind: str) -> dict[str, Any] | None:
     """The JSON schema of the newest terms schema of ``kind`` (pydantic's ``model_json_schema``), with what
     the terms editor needs to draw it: payable currencies and their minor-unit exponents, country names in
-    the active language, and the named territory groups. None for an unknown kind."""
+    the active language, and the named territory groups; every field titled by its label in the active
+    language (the label an error names it by, offers.terms.labels). None for an unknown kind."""
     versions = SCHEMAS.get(kind)
     if not versions:
         return None
-    schema = versions[max(versions)].model_json_schema()
+    schema = titled_schema(versions[max(versions)].model_json_schema())
     currencies = sorted(
         currency.alpha_3 for currency in pycountry.currencies if currency.alpha_3 not in NOT_PAYABLE
     )

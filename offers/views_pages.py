@@ -26,6 +26,8 @@ from offers import selectors, services
 from offers.forms import OfferForm
 from offers.models import Offer, OfferKind, OfferPolicy, OfferStatus
 from offers.terms import FieldError
+from offers.terms.errors import field_error
+from offers.terms.labels import split_path
 
 # --- making an offer ------------------------------------------------------------------------------------
 
@@ -49,8 +51,10 @@ def _place_error(form: OfferForm, error: DomainError, terms_errors: list[FieldEr
     field = error.field or ""
     if isinstance(error, services.OfferTermsInvalid):
         terms_errors.extend(error.errors)
-    elif field.startswith("terms."):
-        terms_errors.append({"field": field.removeprefix("terms."), "message": error.message})
+    elif field == "terms" or field.startswith(("terms.", "terms[")):
+        # Another check of the terms (core.text's unsafe text): named by the label the form shows.
+        path = split_path(field.removeprefix("terms").lstrip("."))
+        terms_errors.append(field_error(path, error.message, error.code or "invalid"))
     elif field in form.fields:
         form.add_error(field, error.message)
     else:

@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import Annotated, Any, Self, TypeVar
 
 import pycountry
+from django.utils import formats
+from django.utils.translation import gettext
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -67,6 +69,22 @@ def sorted_unique(values: tuple[_T, ...]) -> tuple[_T, ...]:
     return tuple(sorted(set(values)))
 
 
+def _shown(value: object) -> str:
+    """A value a person typed, quoted as they typed it, in an error message."""
+    return repr(value)
+
+
+def end_before_start(start: dt.date, end: dt.date) -> str:
+    message = gettext("The end (%(end)s) is before the start (%(start)s).")
+    return message % {"end": end.isoformat(), "start": start.isoformat()}
+
+
+def _percent(basis_points: int) -> str:
+    """Basis points as the reader writes a percentage: "12.5 %", "12,5 %"."""
+    number = formats.number_format(basis_points_to_decimal(basis_points))
+    return gettext("%(percent)s %%") % {"percent": number}
+
+
 # --- text ---------------------------------------------------------------------------------------------
 
 ShortText = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -80,7 +98,7 @@ LongText = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_len
 def _iso_date(value: object) -> object:
     """A date object, or a string in exactly the form YYYY-MM-DD; never a datetime or a timestamp."""
     if isinstance(value, dt.datetime):
-        raise invalid("Give a date (YYYY-MM-DD), not a date and time.")
+        raise invalid(gettext("Give a date (YYYY-MM-DD), not a date and time."))
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -90,8 +108,8 @@ def _iso_date(value: object) -> object:
                 return dt.date.fromisoformat(text)
             except ValueError:
                 pass
-        raise invalid(f"{value!r} is not a date in the form YYYY-MM-DD.")
-    raise invalid("Give a date in the form YYYY-MM-DD.")
+        raise invalid(gettext("%(value)s is not a date in the form YYYY-MM-DD.") % {"value": _shown(value)})
+    raise invalid(gettext("Give a date in the form YYYY-MM-DD."))
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Strict()]
@@ -104,7 +122,7 @@ class DateRange(TermsModel):
     @model_validator(mode="after")
     def _start_not_after_end(self) -> Self:
         if self.start > self.end:
-            raise fail([(("end",), f"The end ({self.end}) is before the start ({self.start}).")])
+            raise fail([(("end",), end_before_start(self.start, self.end))])
         return self
 
 
@@ -151,9 +169,9 @@ def _currency_code(value: str) -> str:
     code = value.upper()
     well_formed = len(code) == 3 and code.isascii() and code.isalpha()
     if not well_formed or pycountry.currencies.get(alpha_3=code) is None:
-        raise invalid(f"{value!r} is not an ISO 4217 currency code.")
+        raise invalid(gettext("%(value)s is not an ISO 4217 currency code.") % {"value": _shown(value)})
     if code in NOT_PAYABLE:
-        raise invalid(f"{code} is not a currency an offer can be paid in.")
+        raise invalid(gettext("%(code)s is not a currency an offer can be paid in.") % {"code": code})
     return code
 
 
@@ -162,7 +180,8 @@ CurrencyCode = Annotated[StrictStr, AfterValidator(_currency_code)]
 
 def _whole_minor_units(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(f"Give the amount as a whole number of minor units (cents), not {value!r}.")
+        message = gettext("Give the amount as a whole number of minor units (cents), not %(value)s.")
+        raise invalid(message % {"value": _shown(value)})
     return value
 
 
@@ -233,13 +252,17 @@ class Instalment(TermsModel):
         problems: list[Problem] = []
         on_date, on_delivery = self.trigger is Trigger.ON_DATE, self.trigger is Trigger.ON_DELIVERY
         if on_date and self.date is None:
-            problems.append((("date",), "A payment on a date needs the date."))
+            problems.append((("date",), gettext("A payment on a date needs the date.")))
         if not on_date and self.date is not None:
-            problems.append((("date",), f"A date goes only with the trigger on_date, not {self.trigger}."))
+            message = gettext("A date goes only with a payment on a date, not %(trigger)s.")
+            problems.append((("date",), message % {"trigger": self.trigger.value}))
         if on_delivery and self.description is None:
-            problems.append((("description",), "A payment on delivery needs a description of the delivery."))
+            message = gettext("A payment on delivery needs a description of the delivery.")
+            problems.append((("description",), message))
         if not on_delivery and self.description is not None:
-            message = f"A description goes only with the trigger on_delivery, not {self.trigger}."
+            message = gettext("A description goes only with a payment on delivery, not %(trigger)s.") % {
+                "trigger": self.trigger.value
+            }
             problems.append((("description",), message))
         if problems:
             raise fail(problems)
@@ -249,7 +272,8 @@ class Instalment(TermsModel):
 def schedule_problems(schedule: Sequence[Instalment], field: str) -> list[Problem]:
     total = sum(step.share_bp for step in schedule)
     if total != HUNDRED_PERCENT:
-        return [((field,), f"The shares add up to {format_basis_points(total)}; they must add up to 100 %.")]
+        message = gettext("The shares add up to %(total)s; they must add up to 100 %%.")
+        return [((field,), message % {"total": _percent(total)})]
     return []
 
 
@@ -259,7 +283,9 @@ def schedule_problems(schedule: Sequence[Instalment], field: str) -> list[Proble
 def _country_code(value: str) -> str:
     code = value.upper()
     if len(code) != 2 or not code.isascii() or pycountry.countries.get(alpha_2=code) is None:
-        raise invalid(f"{value!r} is not an ISO 3166-1 alpha-2 country code.")
+        raise invalid(
+            gettext("%(value)s is not an ISO 3166-1 alpha-2 country code.") % {"value": _shown(value)}
+        )
     return code
 
 
@@ -269,7 +295,8 @@ def _territory_code(value: str) -> str:
         return name
     if len(name) != 2:
         groups = ", ".join(TERRITORY_GROUPS)
-        raise invalid(f"{value!r} is neither an ISO 3166-1 alpha-2 country code nor a group ({groups}).")
+        message = gettext("%(value)s is neither an ISO 3166-1 alpha-2 country code nor a group (%(groups)s).")
+        raise invalid(message % {"value": _shown(value), "groups": groups})
     return _country_code(value)
 
 
@@ -295,13 +322,14 @@ class Territories(TermsModel):
     @model_validator(mode="after")
     def _resolvable(self) -> Self:
         if not self.include:
-            raise fail([(("include",), "Name at least one country or group.")])
+            raise fail([(("include",), gettext("Name at least one country or group."))])
         included = resolve(self.include)
         outside = [code for code in self.exclude if not resolve([code]) <= included]
         if outside:
-            raise fail([(("exclude",), f"Excluded but not included: {', '.join(outside)}.")])
+            message = gettext("Excluded but not included: %(codes)s.") % {"codes": ", ".join(outside)}
+            raise fail([(("exclude",), message)])
         if not included - resolve(self.exclude):
-            raise fail([((), "The exclusions leave no country.")])
+            raise fail([((), gettext("The exclusions leave no country."))])
         return self
 
     def countries(self) -> frozenset[str]:
@@ -321,7 +349,9 @@ def _language_code(value: str) -> str:
         elif len(code) == 3:
             language = pycountry.languages.get(alpha_3=code)
     if language is None:
-        raise invalid(f"{value!r} is not an ISO 639-1 or ISO 639-3 language code.")
+        raise invalid(
+            gettext("%(value)s is not an ISO 639-1 or ISO 639-3 language code.") % {"value": _shown(value)}
+        )
     return str(getattr(language, "alpha_2", None) or language.alpha_3)
 
 

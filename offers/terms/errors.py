@@ -1,18 +1,27 @@
-"""The one error bad terms raise, with a dotted field path for every problem.
+"""The one error bad terms raise, with a dotted field path, the field's label and a message in the
+reader's language for every problem.
 
 Validators inside the schemas report cross-field problems through `fail()`, which carries the path
 below the model being validated; `TermsInvalid.from_validation_error` joins it to pydantic's location.
+Pydantic's own English messages never reach a person: each of its error types that terms can raise has
+a gettext'd sentence here, with the limit or the choices in the reader's formats (a `_bp` field's limit
+reads as a percentage). Messages are built when the error is raised, in the language then active (the
+request's, set by LocaleMiddleware).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypedDict
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, TypedDict
 
+from django.utils import formats
+from django.utils.translation import gettext
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-PathPart = str | int
+from offers.terms.labels import PathPart, field_label
+
 Problem = tuple[tuple[PathPart, ...], str]  # (path below the model being validated, message)
 
 ERROR_TYPE = "terms_invalid"
@@ -20,18 +29,26 @@ ERROR_TYPE = "terms_invalid"
 
 class FieldError(TypedDict):
     field: str  # dotted path such as "tranches.1.share_bp"; "" for the whole object
-    message: str
+    label: str  # the field as the form labels it, in the reader's language: "Tranche 2 › Share"
+    code: str  # what is wrong, for programs: "missing", "too_large", "invalid", ...
+    message: str  # for people, in the reader's language, naming the field by its label
 
 
 def join_path(parts: Sequence[PathPart]) -> str:
     return ".".join(str(part) for part in parts)
 
 
+def field_error(path: Sequence[PathPart], problem: str, code: str = "invalid") -> FieldError:
+    """One problem of one field: ``problem`` is a sentence already in the reader's language."""
+    label = field_label(tuple(path))
+    message = gettext("%(field)s: %(problem)s") % {"field": label, "problem": problem}
+    return {"field": join_path(path), "label": label, "code": code, "message": message}
+
+
 class TermsInvalid(Exception):
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors
-        summary = "; ".join(f"{e['field'] or '(terms)'}: {e['message']}" for e in errors)
-        super().__init__(f"Invalid terms: {summary}")
+        super().__init__("; ".join(error["message"] for error in errors))
 
     @classmethod
     def from_validation_error(cls, exc: ValidationError) -> TermsInvalid:
@@ -41,9 +58,12 @@ class TermsInvalid(Exception):
             ctx = error.get("ctx") or {}
             if error["type"] == ERROR_TYPE and "problems" in ctx:
                 for sub_path, message in ctx["problems"]:
-                    errors.append({"field": join_path(location + tuple(sub_path)), "message": message})
+                    errors.append(field_error(location + tuple(sub_path), message))
+            elif error["type"] == ERROR_TYPE:
+                errors.append(field_error(location, str(ctx.get("message", ""))))
             else:
-                errors.append({"field": join_path(location), "message": error["msg"]})
+                code, problem = _problem(error["type"], location, ctx, error.get("input"))
+                errors.append(field_error(location, problem, code))
         return cls(errors)
 
 
@@ -60,3 +80,92 @@ def fail(problems: Sequence[Problem]) -> PydanticCustomError:
 def invalid(message: str) -> PydanticCustomError:
     """The error a single-value validator raises (pydantic adds the location itself)."""
     return PydanticCustomError(ERROR_TYPE, "{message}", {"message": message})
+
+
+# --- pydantic's error types, in words -------------------------------------------------------------------
+
+
+def _number(value: object, location: Sequence[PathPart]) -> str:
+    """A limit as the field reads it: basis points as a percentage, anything else as a number."""
+    keys = [part for part in location if isinstance(part, str)]
+    if isinstance(value, int) and keys and keys[-1].endswith("_bp"):
+        from offers.terms.common import basis_points_to_decimal
+
+        percent = formats.number_format(basis_points_to_decimal(value))
+        return gettext("%(percent)s %%") % {"percent": percent}
+    if isinstance(value, int | float | Decimal):
+        return formats.number_format(value, force_grouping=True)
+    return str(value)
+
+
+def _choices(ctx: Mapping[str, Any]) -> str:
+    return str(ctx.get("expected", "")).replace("'", "")
+
+
+_Sentence = Callable[[Mapping[str, Any], Sequence[PathPart]], str]
+_SENTENCES: dict[str, tuple[str, _Sentence]] = {
+    "missing": ("missing", lambda ctx, loc: gettext("This is required.")),
+    "extra_forbidden": (
+        "unknown_field",
+        lambda ctx, loc: gettext("This field is not part of the terms of this type of offer."),
+    ),
+    "int_type": ("not_a_whole_number", lambda ctx, loc: gettext("Give a whole number.")),
+    "int_parsing": ("not_a_whole_number", lambda ctx, loc: gettext("Give a whole number.")),
+    "int_from_float": ("not_a_whole_number", lambda ctx, loc: gettext("Give a whole number.")),
+    "bool_type": ("not_yes_or_no", lambda ctx, loc: gettext("Give yes or no (true or false).")),
+    "bool_parsing": ("not_yes_or_no", lambda ctx, loc: gettext("Give yes or no (true or false).")),
+    "string_type": ("not_text", lambda ctx, loc: gettext("Give a text.")),
+    "string_too_short": ("missing", lambda ctx, loc: gettext("This is required.")),
+    "string_too_long": (
+        "too_long",
+        lambda ctx, loc: (
+            gettext("Write at most %(count)s characters.") % {"count": _number(ctx.get("max_length"), ())}
+        ),
+    ),
+    "greater_than_equal": (
+        "too_small",
+        lambda ctx, loc: gettext("Give at least %(limit)s.") % {"limit": _number(ctx.get("ge"), loc)},
+    ),
+    "greater_than": (
+        "too_small",
+        lambda ctx, loc: gettext("Give more than %(limit)s.") % {"limit": _number(ctx.get("gt"), loc)},
+    ),
+    "less_than_equal": (
+        "too_large",
+        lambda ctx, loc: gettext("Give at most %(limit)s.") % {"limit": _number(ctx.get("le"), loc)},
+    ),
+    "less_than": (
+        "too_large",
+        lambda ctx, loc: gettext("Give less than %(limit)s.") % {"limit": _number(ctx.get("lt"), loc)},
+    ),
+    "enum": (
+        "not_a_choice",
+        lambda ctx, loc: gettext("Choose one of: %(choices)s.") % {"choices": _choices(ctx)},
+    ),
+    "literal_error": (
+        "not_a_choice",
+        lambda ctx, loc: gettext("Give %(choices)s.") % {"choices": _choices(ctx)},
+    ),
+    "tuple_type": ("not_a_list", lambda ctx, loc: gettext("Give a list.")),
+    "list_type": ("not_a_list", lambda ctx, loc: gettext("Give a list.")),
+    "model_type": ("not_an_object", lambda ctx, loc: gettext("Give an object with its fields.")),
+    "model_attributes_type": ("not_an_object", lambda ctx, loc: gettext("Give an object with its fields.")),
+    "dict_type": ("not_an_object", lambda ctx, loc: gettext("Give an object with its fields.")),
+    "date_type": ("not_a_date", lambda ctx, loc: gettext("Give a date in the form YYYY-MM-DD.")),
+    "date_parsing": ("not_a_date", lambda ctx, loc: gettext("Give a date in the form YYYY-MM-DD.")),
+    "date_from_datetime_inexact": (
+        "not_a_date",
+        lambda ctx, loc: gettext("Give a date in the form YYYY-MM-DD."),
+    ),
+}
+
+
+def _problem(
+    kind: str, location: Sequence[PathPart], ctx: Mapping[str, Any], value: object
+) -> tuple[str, str]:
+    """(code, sentence) for one of pydantic's errors; never pydantic's own English text."""
+    known = _SENTENCES.get(kind)
+    if known is None:
+        return "invalid", gettext("This value is not valid here.")
+    code, sentence = known
+    return code, sentence(ctx, location)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
+from django.utils.translation import gettext
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError, model_validator
 
 from offers.terms.common import (
@@ -26,11 +27,12 @@ from offers.terms.common import (
     ShortText,
     TermsModel,
     Territories,
+    end_before_start,
     schedule_problems,
     sorted_unique,
     split_by_shares,
 )
-from offers.terms.errors import FieldError, Problem, TermsInvalid, fail
+from offers.terms.errors import Problem, TermsInvalid, fail, field_error
 
 # --- post-production services in kind -----------------------------------------------------------------
 
@@ -73,11 +75,13 @@ class ServiceLine(TermsModel):
         problems: list[Problem] = []
         subtitling = self.category is ServiceCategory.SUBTITLING
         if subtitling and not self.languages:
-            problems.append((("languages",), "Subtitling needs at least one language."))
+            problems.append((("languages",), gettext("Subtitling needs at least one language.")))
         if not subtitling and self.languages:
-            problems.append((("languages",), f"Languages go only with subtitling, not {self.category}."))
+            message = gettext("Languages go only with subtitling, not %(category)s.")
+            problems.append((("languages",), message % {"category": self.category.value}))
         if self.category is ServiceCategory.OTHER and self.description is None:
-            problems.append((("description",), "A service of category other needs a description."))
+            message = gettext("A service of category other needs a description.")
+            problems.append((("description",), message))
         if problems:
             raise fail(problems)
         return self
@@ -111,12 +115,13 @@ class PostProductionTerms(TermsModel):
     @model_validator(mode="after")
     def _lines(self) -> Self:
         if not self.service_lines:
-            raise fail([(("service_lines",), "Offer at least one service.")])
+            raise fail([(("service_lines",), gettext("Offer at least one service."))])
         currency = self.service_lines[0].value.currency
         problems: list[Problem] = [
             (
                 ("service_lines", index, "value", "currency"),
-                f"All lines must be in one currency: {line.value.currency} here, {currency} in line 0.",
+                gettext("All lines must be in one currency: %(here)s here, %(first)s in the first line.")
+                % {"here": line.value.currency, "first": currency},
             )
             for index, line in enumerate(self.service_lines)
             if line.value.currency != currency
@@ -154,9 +159,10 @@ class CompletionFundTerms(TermsModel):
     def _amount_and_tranches(self) -> Self:
         problems: list[Problem] = []
         if self.amount.amount_minor == 0:
-            problems.append((("amount", "amount_minor"), "A completion fund needs an amount above zero."))
+            message = gettext("A completion fund needs an amount above zero.")
+            problems.append((("amount", "amount_minor"), message))
         if not self.tranches:
-            problems.append((("tranches",), "Give at least one tranche."))
+            problems.append((("tranches",), gettext("Give at least one tranche.")))
         else:
             problems += schedule_problems(self.tranches, "tranches")
         if problems:
@@ -197,9 +203,9 @@ class Term(TermsModel):
     @model_validator(mode="after")
     def _one_end(self) -> Self:
         if (self.years is None) == (self.end is None):
-            raise fail([((), "Give either a number of years or an end date (one of the two).")])
+            raise fail([((), gettext("Give either a number of years or an end date (one of the two)."))])
         if self.end is not None and self.end < self.start:
-            raise fail([(("end",), f"The end ({self.end}) is before the start ({self.start}).")])
+            raise fail([(("end",), end_before_start(self.start, self.end))])
         return self
 
 
@@ -232,18 +238,21 @@ class DistributionTerms(TermsModel):
     def _consistent(self) -> Self:
         problems: list[Problem] = []
         if not self.media:
-            problems.append((("media",), "Name at least one medium."))
+            problems.append((("media",), gettext("Name at least one medium.")))
         if self.minimum_guarantee.amount_minor > 0:
             if not self.payment_schedule:
-                problems.append((("payment_schedule",), "A minimum guarantee needs a payment schedule."))
+                message = gettext("A minimum guarantee needs a payment schedule.")
+                problems.append((("payment_schedule",), message))
             else:
                 problems += schedule_problems(self.payment_schedule, "payment_schedule")
         elif self.payment_schedule:
-            problems.append((("payment_schedule",), "There is no minimum guarantee to schedule."))
+            message = gettext("There is no minimum guarantee to schedule.")
+            problems.append((("payment_schedule",), message))
         seen: set[Medium] = set()
         for index, holdback in enumerate(self.holdbacks):
             if holdback.media in seen:
-                problems.append((("holdbacks", index, "media"), f"{holdback.media} already has a holdback."))
+                message = gettext("%(medium)s already has a holdback.") % {"medium": holdback.media.value}
+                problems.append((("holdbacks", index, "media"), message))
             seen.add(holdback.media)
         if problems:
             raise fail(problems)
@@ -283,9 +292,13 @@ class SalesTerms(TermsModel):
             countries = entry.territories.countries()
             path = ("minimum_prices", index, "territories")
             if outside := sorted(countries - covered):
-                problems.append((path, f"Outside the territories of the deal: {_listed(outside)}."))
+                message = gettext("Outside the territories of the deal: %(codes)s.")
+                problems.append((path, message % {"codes": _listed(outside)}))
             if twice := sorted(countries & priced.keys()):
-                message = f"Already priced in minimum price {priced[twice[0]]}: {_listed(twice)}."
+                message = gettext("Already priced in minimum price %(number)d: %(codes)s.") % {
+                    "number": priced[twice[0]] + 1,
+                    "codes": _listed(twice),
+                }
                 problems.append((path, message))
             priced.update(dict.fromkeys(countries - priced.keys(), index))
         if problems:
@@ -294,8 +307,10 @@ class SalesTerms(TermsModel):
 
 
 def _listed(codes: list[str], limit: int = 10) -> str:
-    more = f" and {len(codes) - limit} more" if len(codes) > limit else ""
-    return ", ".join(codes[:limit]) + more
+    listed = ", ".join(codes[:limit])
+    if len(codes) <= limit:
+        return listed
+    return gettext("%(codes)s and %(count)d more") % {"codes": listed, "count": len(codes) - limit}
 
 
 # --- dispatch -----------------------------------------------------------------------------------------
@@ -316,21 +331,20 @@ def parse_terms(data: Mapping[str, object]) -> Terms:
     Raises TermsInvalid listing every problem with its dotted field path.
     """
     if not isinstance(data, Mapping):
-        raise TermsInvalid([{"field": "", "message": "Terms must be an object."}])
+        raise TermsInvalid([field_error((), gettext("Terms must be an object."), "not_an_object")])
     kind = data.get("kind")
     versions = SCHEMAS.get(kind) if isinstance(kind, str) else None
     if versions is None:
-        known = ", ".join(SCHEMAS)
-        raise TermsInvalid([{"field": "kind", "message": f"Unknown offer kind {kind!r}; known: {known}."}])
+        message = gettext("Unknown offer kind %(kind)s; known: %(known)s.")
+        problem = message % {"kind": repr(kind), "known": ", ".join(SCHEMAS)}
+        raise TermsInvalid([field_error(("kind",), problem, "not_a_choice")])
     version = data.get("schema_version")
     schema = versions.get(version) if isinstance(version, int) and not isinstance(version, bool) else None
     if schema is None:
         known = ", ".join(str(v) for v in versions)
-        error: FieldError = {
-            "field": "schema_version",
-            "message": f"Unknown schema version {version!r} for {kind}; known: {known}.",
-        }
-        raise TermsInvalid([error])
+        message = gettext("Unknown schema version %(version)s for %(kind)s; known: %(known)s.")
+        problem = message % {"version": repr(version), "kind": kind, "known": known}
+        raise TermsInvalid([field_error(("schema_version",), problem, "not_a_choice")])
     try:
         return schema.model_validate(dict(data))
     except ValidationError as exc:

@@ -36,6 +36,8 @@
   }
 
   // --- Labels -------------------------------------------------------------------------------------------
+  // Fallbacks only: the schema carries each field's label (its "title") and each row's name
+  // ("x-row-title") in the reader's language, from offers/terms/labels.py.
 
   const FIELD_LABELS = {
     provider_organisation_id: gettext("Provider organisation"),
@@ -317,7 +319,9 @@
 
   function build(ctx, key, schemaNode, value, labelOverride) {
     const { node, name, optional } = resolve(schemaNode, ctx.defs);
-    const label = labelOverride || FIELD_LABELS[key] || humanise(schemaNode.title || node.title || key);
+    // The server titles every field with its label in the reader's language (offers/terms/labels.py),
+    // the same words its errors name the field by; the table above is the fallback.
+    const label = labelOverride || schemaNode.title || FIELD_LABELS[key] || humanise(node.title || key);
     if ("const" in node) return { element: null, get: () => node.const, find: () => null };
     if (optional && node.type === "object") {
       // The checkbox carries the field's name; what it includes is drawn without repeating it.
@@ -612,7 +616,7 @@
 
   function rowsField(ctx, key, label, schemaNode, node, value) {
     const objects = resolve(node.items || {}, ctx.defs).node.type === "object";
-    const rowName = ROW_LABELS[key] || label;
+    const rowName = schemaNode["x-row-title"] || ROW_LABELS[key] || label;
     const element = el("fieldset", { className: "terms-rows", "data-field": key }, [el("legend", { text: label })]);
     const errors = slot(element);
     const list = el("ol", { className: "terms-row-list" });

@@ -351,7 +351,7 @@ def test_not_an_object_is_refused(data: Any) -> None:
 
 
 def test_invalid_terms_error_reads_well() -> None:
-    with pytest.raises(TermsInvalid, match=r"tranches: The shares add up to 95 %"):
+    with pytest.raises(TermsInvalid, match=r"Tranches: The shares add up to 95 %"):
         parse_terms(changed(examples.completion_fund(), "tranches.1.share_bp", 2000))
 
 
