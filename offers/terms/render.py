@@ -18,6 +18,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext, gettext_lazy, ngettext, ngettext_lazy
 from django_countries import countries as country_names
 
+from festival.templatetags.money import format_money_minor
 from offers.terms.common import (
     Instalment,
     Money,
@@ -231,8 +232,8 @@ def _sales(terms: SalesTerms) -> list[Line]:
 
 
 def format_money(money: Money) -> str:
-    amount = formats.number_format(money.amount, decimal_pos=money.exponent, force_grouping=True)
-    return gettext("%(currency)s %(amount)s") % {"currency": money.currency, "amount": amount}
+    """The platform's one money formatter (festival.templatetags.money), for terms."""
+    return format_money_minor(money.amount_minor, money.currency, exponent=money.exponent)
 
 
 def format_percent(basis_points: int) -> str:

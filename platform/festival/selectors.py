@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -38,22 +39,85 @@ def films_of_team(*, user: User) -> QuerySet[Film]:
     return Film.objects.filter(team_members__user=user).select_related("session").distinct()
 
 
+# --- what is secured --------------------------------------------------------------------------------
+#
+# One definition, used by the film page, the film list, the financing gap and the API:
+#   secured = what the producers recorded as already secured on their needs (support found outside the
+#             platform) + what agreements recorded on the platform commit (services in kind at their
+#             agreed value, and cash: funds and minimum guarantees),
+# per currency, never converted or summed across currencies. The gap is what the needs still lack.
+# The core knows nothing of offers (ARCHITECTURE.md: dependencies flow one way): the offers app registers
+# the function that reads its agreements (offers.support).
+
+CommittedSupportProvider = Callable[[Sequence[Film]], dict[int, dict[str, int]]]
+_committed_providers: list[CommittedSupportProvider] = []
+
+
+def register_committed_support(provider: CommittedSupportProvider) -> None:
+    """``provider(films)`` -> {film id: {currency: minor units committed}} for those films."""
+    if provider not in _committed_providers:
+        _committed_providers.append(provider)
+
+
+def films_committed_support(*, films: Sequence[Film]) -> dict[int, dict[str, int]]:
+    committed: dict[int, dict[str, int]] = {film.pk: {} for film in films}
+    if not films:
+        return committed
+    for provider in _committed_providers:
+        for film_id, amounts in provider(films).items():
+            totals = committed.setdefault(film_id, {})
+            for currency, amount in amounts.items():
+                totals[currency] = totals.get(currency, 0) + amount
+    return committed
+
+
 @dataclass(frozen=True)
 class MoneyLine:
     currency: str
-    estimated_minor: int
-    secured_minor: int
+    estimated_minor: int  # the needs' estimated cost
+    recorded_minor: int  # secured outside the platform, as the producers recorded it on their needs
+    committed_minor: int = 0  # committed by agreements recorded on the platform
+
+    @property
+    def secured_minor(self) -> int:
+        return self.recorded_minor + self.committed_minor
 
     @property
     def gap_minor(self) -> int:
-        return self.estimated_minor - self.secured_minor
+        """What the needs still lack; never negative (support beyond the needs is ``surplus_minor``)."""
+        return max(self.estimated_minor - self.secured_minor, 0)
+
+    @property
+    def surplus_minor(self) -> int:
+        return max(self.secured_minor - self.estimated_minor, 0)
+
+    @property
+    def secured_percent(self) -> int:
+        """The share of the needs secured, 0..100, for the bar."""
+        if self.estimated_minor <= 0:
+            return 100 if self.secured_minor else 0
+        return min(100, self.secured_minor * 100 // self.estimated_minor)
 
 
-def film_financing(*, film: Film) -> list[MoneyLine]:
-    """Needs, secured amounts and the financing gap, per currency (never summed across currencies)."""
+def _lines(needs: Iterable[PostProductionNeed], committed: dict[str, int]) -> list[MoneyLine]:
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    needs: list[PostProductionNeed] = list(film.needs.all())
     for need in needs:
         totals[need.currency][0] += need.estimated_cost_minor
         totals[need.currency][1] += need.secured_minor
-    return [MoneyLine(currency, est, sec) for currency, (est, sec) in sorted(totals.items())]
+    currencies = sorted(set(totals) | {c for c, amount in committed.items() if amount})
+    return [
+        MoneyLine(currency, totals[currency][0], totals[currency][1], committed.get(currency, 0))
+        for currency in currencies
+    ]
+
+
+def film_financing(*, film: Film) -> list[MoneyLine]:
+    """Needs, secured amounts and the financing gap, per currency (never summed across currencies).
+    Secured is the one definition above: recorded by the producers plus committed by agreements."""
+    return _lines(film.needs.all(), films_committed_support(films=[film])[film.pk])
+
+
+def films_financing(*, films: Sequence[Film]) -> dict[int, list[MoneyLine]]:
+    """``film_financing`` of several films with one read of the committed support (the film list)."""
+    committed = films_committed_support(films=films)
+    return {film.pk: _lines(film.needs.all(), committed.get(film.pk, {})) for film in films}

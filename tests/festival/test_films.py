@@ -77,7 +77,7 @@ def test_anonymous_is_sent_to_login(world: World) -> None:
 
 def test_film_detail_shows_needs_and_gap(world: World) -> None:
     page = logged_in_client(world.pro).get(reverse("film-detail", args=[world.film.pk])).content.decode()
-    assert "15,000.00 EUR" in page and "10,000.00 EUR" in page
+    assert "EUR 15,000.00" in page and "EUR 10,000.00" in page
 
 
 def test_financing_is_per_currency(world: World) -> None:

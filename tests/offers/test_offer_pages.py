@@ -19,6 +19,7 @@ from audit.models import AuditEntry
 from offers import services
 from offers.models import Offer, OfferPolicy, OfferStatus, OfferVersion
 from offers.terms import SCHEMAS, parse_terms
+from offers.terms.labels import titled_schema
 from tests.conftest import World, accredit, logged_in_client, make_org, make_user
 from tests.live import needs_chromium
 from tests.offers.terms import examples
@@ -166,8 +167,69 @@ def test_terms_that_do_not_add_up_are_refused_on_the_list(world: World) -> None:
     assert response.status_code == 400
     errors = _json_script(response.content.decode(), "terms-errors")
     assert errors == [
-        {"field": "tranches", "message": "The shares add up to 85 %; they must add up to 100 %."}
+        {
+            "field": "tranches",
+            "label": "Tranches",
+            "code": "invalid",
+            "message": "Tranches: The shares add up to 85 %; they must add up to 100 %.",
+        }
     ]
+    assert not Offer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("es", "Comisión"), ("fr", "Commission"), ("en", "Commission")]
+)
+def test_terms_errors_name_the_field_as_the_form_labels_it_in_the_readers_language(
+    world: World, language: str, label: str
+) -> None:
+    """Not `commission_bp Input should be less than or equal to 10000`: the label, then plain words."""
+    client = logged_in_client(world.pro)
+    terms = changed(examples.sales(), "commission_bp", 20_000)
+    terms = changed(terms, "term_years", "ten")
+    response = client.post(
+        _new_url(world),
+        {
+            "kind": "sales",
+            "action": "save",
+            "organisation": world.distributor_org.pk,
+            "terms": json.dumps(terms),
+        },
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    errors = _json_script(html, "terms-errors")
+    assert [error["field"] for error in errors] == ["commission_bp", "term_years"]
+    commission = errors[0]
+    assert commission["label"] == label and commission["message"].startswith(f"{label}: ")
+    assert commission["code"] == "too_large" and "100" in commission["message"]
+    schema = client.get(reverse("offer-terms-schema", args=["sales"]), HTTP_ACCEPT_LANGUAGE=language).json()
+    assert schema["properties"]["commission_bp"]["title"] == commission["label"]  # the form's own label
+    for text in ("commission_bp", "Input should", "less than or equal", "10000"):
+        assert text not in _summary(html), text
+    assert not Offer.objects.exists()
+
+
+def _summary(html: str) -> str:
+    found = re.search(r'<div class="form-errors terms-error-summary".*?</div>', html, re.S)
+    assert found, "no summary of the terms errors"
+    return re.sub(r'data-field="[^"]*"', "", found.group(0))
+
+
+def test_terms_errors_over_the_rest_api_carry_the_label_in_the_readers_language(world: World) -> None:
+    from tests.conftest import api_client
+
+    terms = changed(examples.sales(), "commission_bp", 20_000)
+    response = api_client(world.pro).post(
+        "/api/offers/",
+        {"film": world.film.pk, "organisation": world.distributor_org.pk, "terms": terms},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert response.status_code == 400
+    [message] = response.json()["terms"]
+    assert "Comisión: " in message and "Input should" not in message
     assert not Offer.objects.exists()
 
 
@@ -343,7 +405,7 @@ def test_the_schema_of_each_type_is_pydantics(client: Client, kind: str) -> None
     assert response.status_code == 200
     schema = response.json()
     model = SCHEMAS[kind][max(SCHEMAS[kind])]
-    expected = model.model_json_schema()
+    expected = titled_schema(model.model_json_schema())  # each field titled by its label
     assert schema["properties"] == expected["properties"] and schema["$defs"] == expected["$defs"]
     assert schema["properties"]["kind"]["const"] == kind
     assert "EUR" in schema["x-currencies"] and "XAU" not in schema["x-currencies"]
@@ -411,7 +473,7 @@ def test_the_team_compares_every_submitted_offer(world: World, several: dict[str
     # Totals per currency, leaving out the withdrawn offer's EUR 5,500 in kind.
     cash = re.search(r'data-total="cash">(.*?)</td>', html, re.S)
     in_kind = re.search(r'data-total="in-kind">(.*?)</td>', html, re.S)
-    assert cash and "30,000.00 EUR" in cash.group(1) and "50,000.00 USD" in cash.group(1)
+    assert cash and "EUR 30,000.00" in cash.group(1) and "USD 50,000.00" in cash.group(1)
     assert in_kind and "EUR" not in in_kind.group(1)
 
 
