@@ -14,7 +14,15 @@ from screening.api import (
     UploadView,
 )
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """No `.json`/`.api` suffix routes: the custom actions take no `format` argument (each suffix route was a
+    500), and `?format=` or the Accept header already choose the renderer. A suffix is a 404."""
+
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("accreditations", AccreditationViewSet, basename="accreditation")
 router.register("sessions", SessionViewSet, basename="session")
