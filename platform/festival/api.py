@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from accounts.models import Organisation, User
 from accounts.permissions import AccountReady, FestivalAdminOrReadOnly, acting_user
 from core.errors import InvalidInput
+from core.params import int_param
 from festival import services
 from festival.models import Film, PostProductionNeed, Session
 from festival.selectors import films_visible_to
@@ -59,8 +60,8 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self) -> QuerySet[Film]:
         queryset = films_visible_to(user=self.request.user)  # type: ignore[arg-type]
-        session = self.request.query_params.get("session")
-        return queryset.filter(session_id=session) if session else queryset
+        session = int_param(self.request.query_params, "session")
+        return queryset if session is None else queryset.filter(session_id=session)
 
     @extend_schema(request=FilmInputSerializer, responses={201: FilmSerializer})
     def create(self, request: Request) -> Response:
