@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
+from accounts.models import Accreditation, AccreditationStatus, Membership, MembershipRole, Organisation, User
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
 
 pytest_plugins = ["tests.live"]  # the embedded-server fixtures
@@ -165,6 +165,14 @@ class World:
             film=self.other_film, user=self.other_producer, organisation=self.other_producer_org
         )
         accredit(self.other_producer, self.other_producer_org, self.toulouse)
+        # Every Membership here is an approved member; each organisation's earliest member administers it
+        # (as accounts' migration 0003 decided for existing rows).
+        for admin, org in (
+            (self.pro, self.distributor_org),
+            (self.producer, self.producer_org),
+            (self.other_producer, self.other_producer_org),
+        ):
+            Membership.objects.filter(user=admin, organisation=org).update(role=MembershipRole.ADMIN)
         self.need = PostProductionNeed.objects.create(
             film=self.film,
             category="colour_grading",

@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
-from accounts.models import Accreditation, Membership, Organisation, User
+from accounts import memberships, services
+from accounts.models import Accreditation, Membership, MembershipRequest, Organisation, User
 from accounts.permissions import acting_user
 from core.errors import DomainError
 
@@ -24,9 +24,22 @@ class UserAdmin(admin.ModelAdmin):
 
 
 class MembershipInline(admin.TabularInline):
+    """Read-only: members are approved, removed and given roles through ``accounts.memberships`` (audited),
+    from the organisation page or the membership requests below."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ("user", "role", "joined_at")
+    readonly_fields = ("user", "role", "joined_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Organisation)
@@ -35,6 +48,33 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["company_type", "country"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+
+@admin.register(MembershipRequest)
+class MembershipRequestAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation", "status", "created_at", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["user__email", "user__full_name", "organisation__name"]
+    actions = ["approve"]
+    readonly_fields = [f.name for f in MembershipRequest._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=_("Approve the selected requests to join"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[MembershipRequest]) -> None:
+        done = 0
+        for membership_request in queryset:
+            try:
+                memberships.membership_request_approve(actor=acting_user(request), request=membership_request)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{membership_request}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(count)d approved.") % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(Accreditation)

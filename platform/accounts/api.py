@@ -14,19 +14,34 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
-from accounts.models import Accreditation, Organisation, User
+from accounts import memberships, services
+from accounts.models import (
+    Accreditation,
+    AccreditationStatus,
+    Membership,
+    MembershipRequest,
+    MembershipRequestStatus,
+    Organisation,
+    User,
+)
 from accounts.permissions import AccountReady, acting_user
 from accounts.policy import is_festival_admin
+from accounts.selectors import members_of, membership_requests_visible_to
 from accounts.serializers import (
     AccreditationApplySerializer,
     AccreditationSerializer,
     DecisionSerializer,
+    MemberSerializer,
+    MembershipApproveSerializer,
+    MembershipRequestCreateSerializer,
+    MembershipRequestSerializer,
     MeSerializer,
     OrganisationCreateSerializer,
     OrganisationSerializer,
+    RoleSerializer,
 )
 from core.errors import InvalidInput, NotFound
+from core.params import choice_param, int_param
 from festival.models import Session
 
 
@@ -41,11 +56,17 @@ class MeView(APIView):
 class OrganisationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Organisation]
 ):
-    """Organisations are a directory: any signed-in person may list them, create one or join one."""
+    """Organisations are a directory any signed-in person may read. Creating one or asking to join one
+    needs a ready account; the organisation's administrators (or festival admins) decide who belongs."""
 
     serializer_class = OrganisationSerializer
-    permission_classes = [IsAuthenticated]
     queryset = Organisation.objects.all()
+    lookup_value_regex = "[0-9]+"
+
+    def get_permissions(self) -> list[Any]:
+        if self.action in ("list", "retrieve"):
+            return [IsAuthenticated()]
+        return [AccountReady()]
 
     @extend_schema(request=OrganisationCreateSerializer, responses={201: OrganisationSerializer})
     def create(self, request: Request) -> Response:
@@ -54,12 +75,160 @@ class OrganisationViewSet(
         organisation = services.organisation_create(user=acting_user(request), **data.validated_data)
         return Response(OrganisationSerializer(organisation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=OrganisationSerializer)
-    @action(detail=True, methods=["post"])
-    def join(self, request: Request, pk: str | None = None) -> Response:
+    def _page(self, queryset: QuerySet[Any], serializer: type[Any]) -> Response:
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return Response(serializer(queryset, many=True).data)
+        return self.get_paginated_response(serializer(page, many=True).data)
+
+    # --- requests to join ---------------------------------------------------------------------------
+
+    @extend_schema(
+        methods=["POST"],
+        request=MembershipRequestCreateSerializer,
+        responses={201: MembershipRequestSerializer},
+        description="Ask to join this organisation; nothing is granted until an administrator approves.",
+    )
+    @extend_schema(methods=["GET"], responses=MembershipRequestSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="requests", url_name="requests")
+    def requests(self, request: Request, pk: str | None = None) -> Response:
         organisation = self.get_object()
-        services.organisation_join(user=acting_user(request), organisation=organisation)
-        return Response(OrganisationSerializer(organisation).data)
+        user = acting_user(request)
+        if request.method == "GET":
+            memberships.require_organisation_manager(actor=user, organisation_id=organisation.pk)
+            status_filter = choice_param(request.query_params, "status", MembershipRequestStatus.values)
+            found = membership_requests_visible_to(
+                user=user, organisation_id=organisation.pk, status=status_filter
+            )
+            return self._page(found, MembershipRequestSerializer)
+        data = MembershipRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = memberships.membership_request_create(
+            user=user, organisation=organisation, message=data.validated_data["message"]
+        )
+        return Response(MembershipRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=MembershipRequestSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="requests", url_name="all-requests")
+    def all_requests(self, request: Request) -> Response:
+        """Requests the caller may see: their own, their organisations' (as administrator), all for admins."""
+        found = membership_requests_visible_to(
+            user=acting_user(request),
+            organisation_id=int_param(request.query_params, "organisation"),
+            status=choice_param(request.query_params, "status", MembershipRequestStatus.values),
+        )
+        return self._page(found, MembershipRequestSerializer)
+
+    @extend_schema(responses=MembershipRequestSerializer)
+    @action(detail=False, methods=["get"], url_path=r"requests/(?P<request_id>[0-9]+)", url_name="request")
+    def request_detail(self, request: Request, request_id: str) -> Response:
+        found = memberships.membership_request_visible(user=acting_user(request), request_id=int(request_id))
+        return Response(MembershipRequestSerializer(found).data)
+
+    def _request(self, request: Request, request_id: str) -> MembershipRequest:
+        return memberships.membership_request_visible(user=acting_user(request), request_id=int(request_id))
+
+    @extend_schema(request=MembershipApproveSerializer, responses=MembershipRequestSerializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path=r"requests/(?P<request_id>[0-9]+)/approve",
+        url_name="request-approve",
+    )
+    def request_approve(self, request: Request, request_id: str) -> Response:
+        found = self._request(request, request_id)
+        data = MembershipApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        memberships.membership_request_approve(
+            actor=acting_user(request), request=found, **data.validated_data
+        )
+        return Response(MembershipRequestSerializer(found).data)
+
+    @extend_schema(request=DecisionSerializer, responses=MembershipRequestSerializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path=r"requests/(?P<request_id>[0-9]+)/reject",
+        url_name="request-reject",
+    )
+    def request_reject(self, request: Request, request_id: str) -> Response:
+        found = self._request(request, request_id)
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = memberships.membership_request_reject(
+            actor=acting_user(request), request=found, reason=data.validated_data["reason"]
+        )
+        return Response(MembershipRequestSerializer(result).data)
+
+    @extend_schema(request=None, responses=MembershipRequestSerializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path=r"requests/(?P<request_id>[0-9]+)/withdraw",
+        url_name="request-withdraw",
+    )
+    def request_withdraw(self, request: Request, request_id: str) -> Response:
+        found = self._request(request, request_id)
+        result = memberships.membership_request_withdraw(user=acting_user(request), request=found)
+        return Response(MembershipRequestSerializer(result).data)
+
+    # --- members --------------------------------------------------------------------------------------
+
+    def _members_organisation(self, request: Request) -> Organisation:
+        """The organisation, if the caller belongs to it or is a festival admin; 404 otherwise."""
+        organisation = self.get_object()
+        user = acting_user(request)
+        if (
+            not is_festival_admin(user)
+            and memberships.organisation_role_of(user=user, organisation_id=organisation.pk) is None
+        ):
+            raise NotFound(_("No such organisation."))
+        return organisation
+
+    def _member(self, request: Request, user_id: str) -> Membership:
+        organisation = self._members_organisation(request)
+        membership = members_of(organisation_id=organisation.pk).filter(user_id=int(user_id)).first()
+        if membership is None:
+            raise NotFound(_("No such member."))
+        return membership
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="members", url_name="members")
+    def members(self, request: Request, pk: str | None = None) -> Response:
+        organisation = self._members_organisation(request)
+        return self._page(members_of(organisation_id=organisation.pk), MemberSerializer)
+
+    @extend_schema(request=DecisionSerializer, responses={204: None})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"members/(?P<user_id>[0-9]+)/remove",
+        url_name="member-remove",
+    )
+    def member_remove(self, request: Request, user_id: str, pk: str | None = None) -> Response:
+        membership = self._member(request, user_id)
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        memberships.membership_remove(
+            actor=acting_user(request), membership=membership, reason=data.validated_data["reason"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=RoleSerializer, responses=MemberSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"members/(?P<user_id>[0-9]+)/role",
+        url_name="member-role",
+    )
+    def member_role(self, request: Request, user_id: str, pk: str | None = None) -> Response:
+        membership = self._member(request, user_id)
+        data = RoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = memberships.membership_set_role(
+            actor=acting_user(request), membership=membership, role=data.validated_data["role"]
+        )
+        return Response(MemberSerializer(result).data)
 
 
 class AccreditationViewSet(
@@ -76,10 +245,13 @@ class AccreditationViewSet(
         user: User = self.request.user  # type: ignore[assignment]
         if not is_festival_admin(user):
             queryset = queryset.filter(user=user)
-        for name in ("status", "session"):
-            value = self.request.query_params.get(name)
-            if value:
-                queryset = queryset.filter(**{name: value})
+        params = self.request.query_params
+        status_filter = choice_param(params, "status", AccreditationStatus.values)
+        if status_filter is not None:
+            queryset = queryset.filter(status=status_filter)
+        session = int_param(params, "session")
+        if session is not None:
+            queryset = queryset.filter(session_id=session)
         return queryset
 
     @extend_schema(request=AccreditationApplySerializer, responses={201: AccreditationSerializer})

@@ -33,8 +33,22 @@ class OrganisationCreateForm(forms.Form):
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
 
-class OrganisationJoinForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.all())
+class MembershipRequestForm(forms.Form):
+    """Ask to join an organisation one does not belong to yet; its administrators decide."""
+
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+    message = forms.CharField(
+        label=_("Message to its administrators"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.exclude(  # type: ignore[attr-defined]
+            memberships__user=user
+        )
 
 
 class AccreditationApplyForm(forms.Form):

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 
@@ -102,9 +103,26 @@ class Organisation(models.Model):
         return f"{self.name} ({self.country.code})"
 
 
+class MembershipRole(models.TextChoices):
+    ADMIN = "admin", pgettext_lazy("organisation role", "Administrator")
+    MEMBER = "member", pgettext_lazy("organisation role", "Member")
+
+
 class Membership(models.Model):
+    """An approved member: every party rule (offers, threads, agreements, payments) reads these rows.
+
+    A row is made only by ``accounts.memberships`` (creating an organisation, an approved request, a grant
+    by an administrator), never by the member alone. Administrators decide who else belongs.
+    """
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(
+        pgettext_lazy("organisation role", "role"),
+        max_length=16,
+        choices=MembershipRole.choices,
+        default=MembershipRole.MEMBER,
+    )
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -116,6 +134,59 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation}"
+
+
+class MembershipRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class MembershipRequest(models.Model):
+    """A person's request to join an existing organisation, decided by its administrators or festival admins.
+
+    Status moves only through ``accounts.memberships.membership_request_transition``; approval creates the
+    ``Membership`` in the same transaction.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership_requests"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="membership_requests"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=MembershipRequestStatus.choices,
+        default=MembershipRequestStatus.PENDING,
+    )
+    message = models.TextField(_("message to the administrators"), blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("membership request")
+        verbose_name_plural = _("membership requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open request per person and organisation; decided ones stay for the record.
+            models.UniqueConstraint(
+                fields=["user", "organisation"],
+                condition=models.Q(status="pending"),
+                name="membership_request_one_pending",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.organisation} ({self.get_status_display()})"
 
 
 class AccreditationCategory(models.TextChoices):

@@ -3,7 +3,16 @@ from __future__ import annotations
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
-from accounts.models import Accreditation, AccreditationCategory, CompanyType, Organisation, User
+from accounts.models import (
+    Accreditation,
+    AccreditationCategory,
+    CompanyType,
+    Membership,
+    MembershipRequest,
+    MembershipRole,
+    Organisation,
+    User,
+)
 
 
 class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
@@ -19,6 +28,58 @@ class OrganisationCreateSerializer(serializers.Serializer[None]):
     country = CountryField()
     company_type = serializers.ChoiceField(choices=CompanyType.choices)
     website = serializers.URLField(required=False, allow_blank=True, default="")
+
+
+class MembershipRequestSerializer(serializers.ModelSerializer[MembershipRequest]):
+    organisation = OrganisationSerializer(read_only=True)
+    user_email = serializers.EmailField(source="user.email", read_only=True)
+    user_name = serializers.CharField(source="user.display_name", read_only=True)
+
+    class Meta:
+        model = MembershipRequest
+        fields = [
+            "id",
+            "organisation",
+            "user_email",
+            "user_name",
+            "status",
+            "message",
+            "decision_reason",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MembershipRequestCreateSerializer(serializers.Serializer[None]):
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class MembershipApproveSerializer(serializers.Serializer[None]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    role = serializers.ChoiceField(choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+
+
+class MemberSerializer(serializers.ModelSerializer[Membership]):
+    user_id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    name = serializers.CharField(source="user.display_name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user_id", "email", "name", "role", "joined_at"]
+        read_only_fields = fields
+
+
+class RoleSerializer(serializers.Serializer[None]):
+    role = serializers.ChoiceField(choices=MembershipRole.choices)
+
+
+class MyMembershipSerializer(serializers.ModelSerializer[Membership]):
+    class Meta:
+        model = Membership
+        fields = ["organisation", "role"]
+        read_only_fields = fields
 
 
 class AccreditationSerializer(serializers.ModelSerializer[Accreditation]):
@@ -60,6 +121,7 @@ class MeSerializer(serializers.ModelSerializer[User]):
     email_verified = serializers.SerializerMethodField()
     mfa_enabled = serializers.SerializerMethodField()
     organisations = OrganisationSerializer(many=True, read_only=True)
+    memberships = MyMembershipSerializer(many=True, read_only=True)
 
     class Meta:
         model = User
@@ -72,6 +134,7 @@ class MeSerializer(serializers.ModelSerializer[User]):
             "email_verified",
             "mfa_enabled",
             "organisations",
+            "memberships",
         ]
 
     def get_email_verified(self, user: User) -> bool:

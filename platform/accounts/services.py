@@ -16,6 +16,7 @@ from accounts.models import (
     AccreditationStatus,
     CompanyType,
     Membership,
+    MembershipRole,
     Organisation,
     User,
 )
@@ -31,7 +32,13 @@ from festival.models import Session
 def organisation_create(
     *, user: User, name: str, country: str, company_type: str, website: str = ""
 ) -> Organisation:
-    """Create an organisation and make ``user`` its first member."""
+    """Create an organisation and make ``user`` its first member and administrator.
+
+    Joining an existing one is a request its administrators decide (``accounts.memberships``).
+    """
+    refusal = account_readiness(user).refusal()
+    if refusal:
+        raise Forbidden(refusal[1], code=refusal[0])
     name = " ".join(name.split())
     if not name:
         raise InvalidInput(_("An organisation needs a name."), field="name")
@@ -44,31 +51,27 @@ def organisation_create(
     with transaction.atomic():
         if Organisation.objects.filter(name__iexact=name, country=country).exists():
             raise Conflict(
-                _("%(name)s already exists in this country: join it instead.") % {"name": name}, field="name"
+                _("%(name)s already exists in this country: ask to join it instead.") % {"name": name},
+                field="name",
             )
         organisation = Organisation.objects.create(
             name=name, country=country, company_type=company_type, website=website
         )
-        Membership.objects.create(user=user, organisation=organisation)
+        Membership.objects.create(user=user, organisation=organisation, role=MembershipRole.ADMIN)
         audit_record(
             action="organisation.created",
             actor=user,
             organisation=organisation,
             target=organisation,
-            data={"name": name, "country": country, "company_type": company_type},
+            data={
+                "name": name,
+                "country": country,
+                "company_type": company_type,
+                "founder_id": user.pk,
+                "founder_role": MembershipRole.ADMIN,
+            },
         )
     return organisation
-
-
-def organisation_join(*, user: User, organisation: Organisation) -> Membership:
-    """Join an existing organisation. Admins check the link when they decide on an accreditation."""
-    with transaction.atomic():
-        membership, created = Membership.objects.get_or_create(user=user, organisation=organisation)
-        if created:
-            audit_record(
-                action="organisation.joined", actor=user, organisation=organisation, target=organisation
-            )
-    return membership
 
 
 # --- Accreditation state machine ----------------------------------------------------------------

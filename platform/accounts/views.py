@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import services
+from accounts import memberships, services
 from accounts.decorators import admin_required, ready_required
-from accounts.forms import AccreditationApplyForm, DecisionForm, OrganisationCreateForm, OrganisationJoinForm
-from accounts.models import Accreditation, AccreditationStatus, User
+from accounts.forms import AccreditationApplyForm, DecisionForm, MembershipRequestForm, OrganisationCreateForm
+from accounts.models import (
+    Accreditation,
+    AccreditationStatus,
+    Membership,
+    MembershipRequest,
+    MembershipRole,
+    Organisation,
+    User,
+)
 from accounts.permissions import acting_user
-from core.errors import DomainError
+from accounts.policy import is_festival_admin
+from accounts.selectors import members_of, membership_requests_visible_to
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from core.params import int_param
 from festival.models import Session
 from festival.selectors import films_of_team
 
@@ -44,37 +57,182 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return _render_dashboard(request, user, AccreditationApplyForm(user=user, sessions=_open_sessions()))
 
 
-@login_required
-def organisation(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    create_form = OrganisationCreateForm(prefix="create")
-    join_form = OrganisationJoinForm(prefix="join")
-    if request.method == "POST":
-        try:
-            if "create-name" in request.POST:
-                create_form = OrganisationCreateForm(request.POST, prefix="create")
-                if create_form.is_valid():
-                    org = services.organisation_create(user=user, **create_form.cleaned_data)
-                    messages.success(
-                        request, _("%(name)s created. You are its first member.") % {"name": org.name}
-                    )
-                    return redirect("dashboard")
-            else:
-                join_form = OrganisationJoinForm(request.POST, prefix="join")
-                if join_form.is_valid():
-                    org = join_form.cleaned_data["organisation"]
-                    services.organisation_join(user=user, organisation=org)
-                    messages.success(request, _("You joined %(name)s.") % {"name": org.name})
-                    return redirect("dashboard")
-        except DomainError as error:
-            create_form.add_error(error.field if error.field in create_form.fields else None, error.message)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "accounts/organisation.html",
-        {"create_form": create_form, "join_form": join_form, "organisations": user.organisations.all()},
-        status=status,
+def _organisation_panel(user: User, organisation_id: int | None) -> dict[str, Any] | None:
+    """The members and pending requests of one organisation, for its members (requests only for its
+    administrators) and festival admins; Http404 for anyone else."""
+    if organisation_id is None:
+        return None
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    role = memberships.organisation_role_of(user=user, organisation_id=organisation_id)
+    if organisation is None or (role is None and not is_festival_admin(user)):
+        raise Http404
+    manages = memberships.may_manage_organisation(user=user, organisation_id=organisation_id)
+    requests = (
+        membership_requests_visible_to(user=user, organisation_id=organisation_id, status="pending")
+        if manages
+        else MembershipRequest.objects.none()
     )
+    return {
+        "organisation": organisation,
+        "manages": manages,
+        "members": members_of(organisation_id=organisation_id),
+        "requests": requests,
+        "roles": MembershipRole.choices,
+    }
+
+
+def _render_organisation(
+    request: HttpRequest,
+    user: User,
+    *,
+    create_form: OrganisationCreateForm | None = None,
+    request_form: MembershipRequestForm | None = None,
+    panel_org: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "create_form": create_form or OrganisationCreateForm(prefix="create"),
+        "request_form": request_form or MembershipRequestForm(prefix="request", user=user),
+        "my_memberships": user.memberships.select_related("organisation"),
+        "my_requests": user.membership_requests.select_related("organisation")[:20],
+        "administered_requests": membership_requests_visible_to(user=user, status="pending").exclude(
+            user=user
+        )
+        if not is_festival_admin(user)
+        else MembershipRequest.objects.none(),
+        "panel": _organisation_panel(user, panel_org),
+    }
+    return render(request, "accounts/organisation.html", context, status=status)
+
+
+def _refusal(request: HttpRequest, user: User, error: DomainError, panel_org: int | None) -> HttpResponse:
+    """A refused membership action: 404 for what the user may not know of, 403 with the reason for what they
+    may not do, otherwise the page again with the reason (400, or 409 for a state that does not allow it)."""
+    if isinstance(error, NotFound):
+        raise Http404(error.message)
+    if isinstance(error, Forbidden):
+        return render(request, "refused.html", {"message": error.message, "code": error.code}, status=403)
+    messages.error(request, error.message)
+    status = 409 if isinstance(error, Conflict) else 400
+    return _render_organisation(request, user, panel_org=panel_org, status=status)
+
+
+def _member_of_panel(user: User, organisation_id: int | None, member_id: int | None) -> Membership:
+    """A member of an organisation the user belongs to (or any, for festival admins); Http404 otherwise."""
+    panel = _organisation_panel(user, organisation_id)
+    membership = panel["members"].filter(user_id=member_id).first() if panel and member_id else None
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def _after(request: HttpRequest, organisation_id: int | None) -> HttpResponse:
+    if request.POST.get("next") == "review":
+        return redirect("review-queue")
+    url = reverse("organisation")
+    return redirect(f"{url}?org={organisation_id}" if organisation_id else url)
+
+
+@ready_required
+def organisation(request: HttpRequest) -> HttpResponse:
+    """Your organisations: create one, ask to join one, and (as an administrator) decide who belongs.
+
+    Every write needs a ready account, as everywhere else; joining an existing organisation is a request
+    its administrators (or festival admins) approve (``accounts.memberships``).
+    """
+    user = acting_user(request)
+    if request.method != "POST":
+        try:
+            panel_org = int_param(request.GET, "org")
+        except InvalidInput as error:
+            messages.error(request, error.message)
+            return _render_organisation(request, user, status=400)
+        return _render_organisation(request, user, panel_org=panel_org)
+    action = request.POST.get("action") or ("create" if "create-name" in request.POST else "")
+    if action == "create":
+        create_form = OrganisationCreateForm(request.POST, prefix="create")
+        if create_form.is_valid():
+            try:
+                org = services.organisation_create(user=user, **create_form.cleaned_data)
+            except Forbidden as error:
+                return _refusal(request, user, error, None)
+            except DomainError as error:
+                create_form.add_error(
+                    error.field if error.field in create_form.fields else None, error.message
+                )
+            else:
+                messages.success(
+                    request, _("%(name)s created. You are its administrator.") % {"name": org.name}
+                )
+                return redirect("dashboard")
+        return _render_organisation(request, user, create_form=create_form, status=400)
+    if action == "request":
+        request_form = MembershipRequestForm(request.POST, prefix="request", user=user)
+        if request_form.is_valid():
+            org = request_form.cleaned_data["organisation"]
+            try:
+                memberships.membership_request_create(
+                    user=user, organisation=org, message=request_form.cleaned_data["message"]
+                )
+            except Forbidden as error:
+                return _refusal(request, user, error, None)
+            except DomainError as error:
+                request_form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Request sent to the administrators of %(name)s. "
+                        "You will get an email when they decide."
+                    )
+                    % {"name": org.name},
+                )
+                return redirect("organisation")
+        return _render_organisation(request, user, request_form=request_form, status=400)
+    return _membership_action(request, user, action)
+
+
+def _membership_action(request: HttpRequest, user: User, action: str) -> HttpResponse:
+    """Withdraw, approve, reject, remove and change roles: parse, call one service, answer."""
+    organisation_id: int | None = None
+    try:
+        organisation_id = int_param(request.POST, "organisation")
+        reason = request.POST.get("reason", "")
+        if action in ("withdraw", "approve", "reject"):
+            request_id = int_param(request.POST, "request")
+            if request_id is None:
+                raise InvalidInput(_("Which request?"), field="request")
+            found = memberships.membership_request_visible(user=user, request_id=request_id)
+            organisation_id = found.organisation_id if found.user_id != user.pk else None
+            if action == "withdraw":
+                memberships.membership_request_withdraw(user=user, request=found)
+                messages.success(request, _("Request withdrawn."))
+            elif action == "approve":
+                role = request.POST.get("role") or MembershipRole.MEMBER
+                memberships.membership_request_approve(actor=user, request=found, role=role, reason=reason)
+                messages.success(request, _("%(name)s is now a member.") % {"name": found.user.display_name})
+            else:
+                memberships.membership_request_reject(actor=user, request=found, reason=reason)
+                messages.success(
+                    request, _("Request rejected; %(email)s has been emailed.") % {"email": found.user.email}
+                )
+        elif action in ("remove", "role"):
+            membership = _member_of_panel(user, organisation_id, int_param(request.POST, "user"))
+            if action == "remove":
+                memberships.membership_remove(actor=user, membership=membership, reason=reason)
+                messages.success(request, _("%(name)s removed.") % {"name": membership.user.display_name})
+                if membership.user_id == user.pk:
+                    organisation_id = None
+            else:
+                memberships.membership_set_role(
+                    actor=user, membership=membership, role=request.POST.get("role", "")
+                )
+                messages.success(request, _("Role changed."))
+        else:
+            raise InvalidInput(_("Unknown action."), field="action")
+    except DomainError as error:
+        return _refusal(request, user, error, organisation_id)
+    return _after(request, organisation_id)
 
 
 @ready_required
@@ -119,6 +277,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": AccreditationStatus.choices,
             "decision_form": DecisionForm(),
+            "membership_requests": membership_requests_visible_to(
+                user=acting_user(request), status="pending"
+            ),
         },
     )
 
