@@ -83,7 +83,7 @@ def test_seal_is_hmac_of_hash_with_the_seal_key(record: Callable[..., AuditEntry
 def test_fields_describe_actor_target_and_organisation(
     record: Callable[..., AuditEntry], user: Any, organisation: Any
 ) -> None:
-    entry = record(action="organisation.joined", actor=user, organisation=organisation, target=organisation)
+    entry = record(action="organisation.renamed", actor=user, organisation=organisation, target=organisation)
     entry.refresh_from_db()
     assert entry.actor_id == user.pk
     assert entry.actor_label == "auditor@example.com"

@@ -22,9 +22,9 @@ def test_entries_for_target_in_order(
     other = Organisation.objects.create(name="Otra", country="MX", company_type="fund")
     record(action="organisation.created", actor=user, target=organisation)
     record(action="organisation.created", actor=user, target=other)
-    record(action="organisation.joined", actor=user, target=organisation)
+    record(action="organisation.renamed", actor=user, target=organisation)
     trail = audit_entries_for_target(target=organisation)
-    assert [e.action for e in trail] == ["organisation.created", "organisation.joined"]
+    assert [e.action for e in trail] == ["organisation.created", "organisation.renamed"]
     assert [e.seq for e in trail] == [1, 3]
 
 
