@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import acting_user
 from screening import services
-from screening.models import AccessRevocation, Cut, PlaybackGrant
+from screening.models import AccessRevocation, Cut, PaceRefusal, PlaybackGrant
 
 
 @admin.register(Cut)
@@ -59,3 +60,35 @@ class AccessRevocationAdmin(admin.ModelAdmin[AccessRevocation]):
             admin=acting_user(request), user=obj.user, film=obj.film, reason=obj.reason
         )
         obj.pk = created.pk
+
+
+@admin.register(PaceRefusal)
+class PaceRefusalAdmin(admin.ModelAdmin[PaceRefusal]):
+    """Who fetched faster than a viewing does (``screening.pace``): read-only, newest first."""
+
+    list_display = ["viewer", "organisation", "film", "door", "refusals", "first_at", "last_at"]
+    list_filter = ["door"]
+    list_select_related = ["grant__viewer", "grant__organisation", "grant__cut__film"]
+    search_fields = ["grant__viewer__email", "grant__organisation__name"]
+    readonly_fields = ["grant", "door", "refusals", "first_at", "last_at"]
+
+    @admin.display(description=_("viewer"), ordering="grant__viewer__email")
+    def viewer(self, obj: PaceRefusal) -> str:
+        return f"{obj.grant.viewer.display_name} <{obj.grant.viewer.email}>"
+
+    @admin.display(description=_("organisation"))
+    def organisation(self, obj: PaceRefusal) -> str:
+        return obj.grant.organisation.name if obj.grant.organisation else ""
+
+    @admin.display(description=_("film"))
+    def film(self, obj: PaceRefusal) -> str:
+        return str(obj.grant.cut.film)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

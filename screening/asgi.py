@@ -1,15 +1,17 @@
-"""A lean ASGI front for the playlist and key doors.
+"""A lean ASGI front for the playback doors: playlists, key and segments.
 
-A playing screener asks for a playlist or the key every few seconds per viewer. Through Django's ASGI
-handler each such GET pays for the whole middleware stack and several sync/async hops, which cost many
-times the door's own work. This front answers those GETs itself, fully async, and hands every other
-request (segments, heartbeats, pages), untouched, to Django.
+A playing screener asks for a segment every few seconds per viewer (and for playlists and the key).
+Through Django's ASGI handler each such GET pays for the whole middleware stack and several sync/async
+hops, which cost many times the door's own work. This front answers those GETs itself, fully async, and
+hands every other request (heartbeats, pages), untouched, to Django.
 
 Per request it reads, afresh and in one prepared PostgreSQL statement, the session (from django_session,
 which Django's db and cached_db engines write through to), the grant, its cut, film, festival session,
-viewer and every fact the rules need; a key request also counts the fetch in Redis. Nothing about a
-viewer or a grant is remembered between requests, so any change (a revocation, a rule, a password, a
-logout) takes effect at the next request.
+viewer and every fact the rules need; a key or segment request also takes its cost from the grant's pace
+bucket in one Redis script (``screening.pace``), which logs the fetch. A segment is then answered with a
+redirect to a short-lived presigned URL of the object store, or its bytes from the local store
+(``doors.segment_answer``, docs/playback.md). Nothing about a viewer or a grant is remembered between
+requests, so any change (a revocation, a rule, a password, a logout) takes effect at the next request.
 
 It authenticates as ``django.contrib.auth.get_user`` does with ``ModelBackend``: the live session must
 name the grant's viewer through a configured backend and carry the hash of their current password (or
@@ -23,6 +25,7 @@ embedded default (SQLite, file cache) every door goes to Django.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -36,6 +39,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
+from django.db import close_old_connections
 from django.http.cookie import parse_cookie
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
@@ -44,17 +48,21 @@ from django.utils.module_loading import import_string
 from accounts.middleware import session_idle_expired
 from accounts.models import User
 from core.hmacs import session_auth_hashes
-from screening import door_backends, services
+from screening import door_backends, pace, services
 from screening.door_backends import DoorBackends
 from screening.doors import (
     DEVICE_COOKIE,
     KEY,
     MASTER,
     MEDIA,
+    SEGMENT,
     DoorAnswer,
     key_answer,
+    pace_refused,
     playlist_answer,
     refused,
+    segment_answer,
+    segment_index,
     stored_playlist,
 )
 from screening.models import PlaybackGrant
@@ -67,10 +75,12 @@ from screening.policy import (
     grant_viewer,
     not_found,
 )
+from screening.storage import ObjectNotFound, media_store
 
 DOOR_PATH = re.compile(
     r"^/play/(?P<grant>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
-    r"(?:(?P<master>master\.m3u8)|(?P<key>key)|(?P<rendition>[0-9a-z]{2,8})/index\.m3u8)$"
+    r"(?:(?P<master>master\.m3u8)|(?P<key>key)|"
+    r"(?P<rendition>[0-9a-z]{2,8})/(?:index\.m3u8|(?P<segment>seg_[0-9]{5}\.ts)))$"
 )
 SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
@@ -145,7 +155,27 @@ async def _stored_text(backends: DoorBackends, grant: PlaybackGrant, relative: s
     return text
 
 
-async def answer(kind: str, grant_id: str, rendition: str, cookies: Mapping[str, str]) -> DoorAnswer:
+def _record_refusal(grant_id: object, door: str, refusals: int) -> None:
+    """The rare write of a refused pace (at most once per grant, door and recording interval)."""
+    close_old_connections()
+    try:
+        services.pace_refusal_record(grant_id=grant_id, door=door, refusals=refusals)
+    finally:
+        close_old_connections()
+
+
+async def _take(
+    backends: DoorBackends, grant: PlaybackGrant, door: str, cost: float, log: str
+) -> pace.Verdict:
+    verdict = await backends.pace(grant_id=grant.pk, door=door, cost=cost, log=log)
+    if verdict.record:
+        await sync_to_async(_record_refusal)(grant.pk, door, verdict.refusals)
+    return verdict
+
+
+async def answer(
+    kind: str, grant_id: str, rendition: str, cookies: Mapping[str, str], name: str = ""
+) -> DoorAnswer:
     backends = await door_backends.door_backends()
     session_key = LoadedSession(cookies.get(settings.SESSION_COOKIE_NAME, "")).session_key  # validated
     grant_pk = grant_lookup(grant_id, backends.db)
@@ -170,12 +200,34 @@ async def answer(kind: str, grant_id: str, rendition: str, cookies: Mapping[str,
         except PlaybackRefused as refusal:
             return refused(refusal.refusal)
         if kind == KEY:
-            await backends.count(services.key_fetch_counter(grant.pk), services.key_fetch_counter_ttl())
-            return key_answer(grant)
+            verdict = await _take(backends, grant, pace.KEY, 1, pace.COUNT)
+            return key_answer(grant) if verdict.allowed else pace_refused(verdict)
+        if kind == SEGMENT:
+            index = segment_index(grant, rendition, name)
+            if index is None:
+                return refused(not_found())
+            log = pace.log_entry(rendition, index, int(time.time() * 1000))
+            verdict = await _take(backends, grant, pace.SEGMENT, float(grant.cut.segment_seconds or 6), log)
+            return segment_answer(grant, rendition, index) if verdict.allowed else pace_refused(verdict)
         relative = stored_playlist(kind, grant, rendition)
         if relative is None:
             return refused(not_found())
         return playlist_answer(kind, grant, rendition, await _stored_text(backends, grant, relative))
+
+
+def _read_object(key: str) -> bytes:
+    with media_store().open_file(key) as handle:  # type: ignore[attr-defined]
+        return bytes(handle.read())
+
+
+async def _with_stored_body(door: DoorAnswer) -> DoorAnswer:
+    """A segment from the local store (the embedded default and tests): read off the event loop. In
+    production the door redirects to the object store and no bytes come here."""
+    try:
+        body = await asyncio.to_thread(_read_object, door.object_key)
+    except (ObjectNotFound, ValueError):
+        return refused(not_found())
+    return DoorAnswer(door.status, door.content_type, body, door.headers)
 
 
 class MediaDoors:
@@ -189,9 +241,13 @@ class MediaDoors:
         if match is None or not front_enabled():
             await self.app(scope, receive, send)
             return
-        kind = MASTER if match["master"] else KEY if match["key"] else MEDIA
+        kind = MASTER if match["master"] else KEY if match["key"] else SEGMENT if match["segment"] else MEDIA
         cookie = b"; ".join(value for name, value in scope["headers"] if name == b"cookie").decode("latin-1")
-        door = await answer(kind, match["grant"], match["rendition"] or "", parse_cookie(cookie))
+        door = await answer(
+            kind, match["grant"], match["rendition"] or "", parse_cookie(cookie), match["segment"] or ""
+        )
+        if door.object_key:
+            door = await _with_stored_body(door)
         headers = [
             (b"content-type", door.content_type.encode()),
             (b"content-length", str(len(door.body)).encode()),

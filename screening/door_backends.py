@@ -7,7 +7,8 @@ on every request (planning costs more than running it). Here the same servers ar
 PostgreSQL with the door's statement prepared once per connection; Redis through redis.asyncio with
 Django's own cache keys (``make_key``) and serialisation (``RedisSerializer``).
 
-Every request reads its session, grant and facts afresh, in one statement. Only the stored text of
+Every request reads its session, grant and facts afresh, in one statement, and runs at most one Redis
+script (a door's pace bucket, ``screening.pace``). Only the stored text of
 published playlists, which never changes, and the decoding of session texts (pure functions of what was
 read) are kept in process memory.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import weakref
 from collections.abc import Sequence
 from functools import lru_cache
@@ -34,15 +36,12 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from core.async_db import async_database, close_async_database
+from screening import pace
 from screening.policy import GRANT_SESSION_SQL
 
 REDIS_CONNECTIONS = 64
 SESSIONS_DECODED = 4096  # decoded session data kept per process, by stored text (under 1 KB each)
 PLAYLIST_TEXTS = 512  # stored playlists kept per process (a few KB each; published cuts never change)
-# A counter that starts with its expiry (Django's cache stores ints as plain Redis integers).
-COUNT_SCRIPT = (
-    "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end"
-)
 # Both engines write every session to django_session, which the front reads.
 DATABASE_SESSION_ENGINES = {
     "django.contrib.sessions.backends.db",
@@ -80,7 +79,7 @@ class DoorBackends:
                 _redis_location(), max_connections=REDIS_CONNECTIONS, timeout=10
             )
         )
-        self._count = self.redis.register_script(COUNT_SCRIPT)
+        self._pace = self.redis.register_script(pace.PACE_SCRIPT)
 
     async def open(self) -> None:
         self.database = await async_database()
@@ -110,10 +109,17 @@ class DoorBackends:
                 del self._texts[next(iter(self._texts))]  # the oldest
         return text
 
-    async def count(self, key: str, ttl: int) -> None:
-        """Increment a counter that Django's cache reads as an int (as ``cache.add`` then ``cache.incr``),
-        in one command: a script, which costs the client less than a pipeline of two."""
-        await self._count(keys=[self.cache.make_key(key)], args=[ttl])
+    async def pace(self, *, grant_id: object, door: str, cost: float, log: str) -> pace.Verdict:
+        """``pace.pace_take`` in one Redis command: the bucket, and the fetch log or key counter."""
+        keys, args = pace.script_args(
+            grant_id=grant_id,
+            door=door,
+            cost=cost,
+            log=log,
+            now_ms=int(time.time() * 1000),
+            make_key=self.cache.make_key,
+        )
+        return pace.verdict(await self._pace(keys=keys, args=args))
 
 
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DoorBackends] = weakref.WeakKeyDictionary()

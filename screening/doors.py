@@ -1,28 +1,37 @@
 """The four playback doors (master playlist, media playlist, key, segment), independent of transport.
 
 A door is answered in three steps: find the live grant with every rule checked (``screening.policy``),
-fetch what the door serves (a stored playlist, the key counter, a segment), and render it. The Django
+fetch what the door serves (a stored playlist, the key, where a segment is), and render it. The Django
 views (WSGI, the test client, every door in the embedded default) run ``open_door``; the lean ASGI front
-(``screening.asgi``) runs the same steps for the playlists and the key with asynchronous reads. The
-rules, the refusals and the rendering live here and in ``policy`` and ``playlists`` only.
+(``screening.asgi``) runs the same steps for every door with asynchronous reads. The rules, the
+refusals and the rendering live here and in ``policy``, ``pace`` and ``playlists`` only.
+
+Segments (docs/playback.md): a grant's media playlist lists stable door URLs
+(``/play/<grant>/<rendition>/seg_NNNNN.ts``) that never expire; each fetch re-checks the grant and
+every rule, takes its cost from the grant's pace bucket, and then answers with a redirect to a
+presigned URL of the object store that lives ``SCREENING_URL_TTL_SECONDS`` (S3 or its CDN: the bytes
+never pass through Python), or, with the local store of the embedded default, with the bytes.
+``segment_object_key`` is the one place that maps a grant's request to the object it gets: forensic
+A/B selection per grant and segment goes there.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from screening import playlists, services
+from screening import pace, playlists, services
 from screening.keyring import unseal
-from screening.models import PlaybackGrant
+from screening.models import Cut, PlaybackGrant
 from screening.policy import PlaybackRefused, Refusal, grant_for_request, not_found
-from screening.signing import SignatureExpired, SignatureInvalid, verify_path
-from screening.storage import ObjectNotFound, media_store
+from screening.storage import media_store
 
 HLS = "application/vnd.apple.mpegurl"
+SEGMENT_TYPE = "video/mp2t"
 DEVICE_COOKIE = "fip_device"
 MASTER, MEDIA, KEY, SEGMENT = "master", "media", "key", "segment"
 
@@ -33,6 +42,8 @@ class DoorAnswer:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # The local store's object whose bytes are the answer's body (the transport streams it)
+    object_key: str = ""
 
 
 def refused(refusal: Refusal) -> DoorAnswer:
@@ -58,12 +69,53 @@ def playlist_answer(kind: str, grant: PlaybackGrant, rendition: str, stored: str
     cut, grant_id = grant.cut, str(grant.id)
     if kind == MASTER:
         return DoorAnswer(200, HLS, playlists.render_master(cut, grant_id, stored).encode())
-    ttl = settings.SCREENING_URL_TTL_SECONDS
-    return DoorAnswer(200, HLS, playlists.render_media(cut, grant_id, rendition, ttl, stored).encode())
+    return DoorAnswer(200, HLS, playlists.render_media(cut, grant_id, rendition, stored).encode())
 
 
 def key_answer(grant: PlaybackGrant) -> DoorAnswer:
     return DoorAnswer(200, "application/octet-stream", unseal(grant.cut.sealed_key))
+
+
+def pace_refused(verdict: pace.Verdict) -> DoorAnswer:
+    """429 with a machine code and when to come back: fetching faster than a viewing does."""
+    message = _("Fetching faster than playback needs: wait a few seconds. Repeated attempts are recorded.")
+    answer = refused(Refusal("pace_exceeded", message, 429))
+    return DoorAnswer(
+        answer.status,
+        answer.content_type,
+        answer.body,
+        {**answer.headers, "Retry-After": str(verdict.retry_after_s)},
+    )
+
+
+def segment_index(grant: PlaybackGrant, rendition: str, name: str) -> int | None:
+    """The index of a segment the grant's cut has in ``rendition``; None for anything else."""
+    cut = grant.cut
+    if rendition not in {r["name"] for r in cut.renditions} or not playlists.SEGMENT_NAME.match(name):
+        return None
+    index = int(name[4:9])
+    if cut.segment_count and index >= cut.segment_count:
+        return None
+    return index
+
+
+def segment_object_key(cut: Cut, grant: PlaybackGrant, rendition: str, index: int) -> str:
+    """The stored object a grant gets for one segment. Today every grant gets the same; forensic A/B
+    watermarking chooses here, per grant and segment, between the variants of the packaged ladder."""
+    return f"{cut.media_prefix}{rendition}/seg_{index:05d}.ts"
+
+
+def segment_answer(grant: PlaybackGrant, rendition: str, index: int) -> DoorAnswer:
+    """Where the bytes of an admitted segment fetch come from: a short-lived presigned redirect to the
+    object store, or (local store) the object itself for the transport to stream."""
+    key = segment_object_key(grant.cut, grant, rendition, index)
+    store = media_store()
+    if store.presigns_downloads:
+        url = store.signed_get_url(
+            key, expires_in=settings.SCREENING_URL_TTL_SECONDS, content_type=SEGMENT_TYPE
+        )
+        return DoorAnswer(302, "text/plain; charset=utf-8", b"", {"Location": url})
+    return DoorAnswer(200, SEGMENT_TYPE, b"", object_key=key)
 
 
 def open_door(
@@ -74,9 +126,6 @@ def open_door(
     grant_id: str,
     rendition: str = "",
     name: str = "",
-    path: str = "",
-    exp: str = "",
-    sig: str = "",
 ) -> DoorAnswer:
     """Check the viewer, the grant, the device and every audience rule, then answer ``kind``."""
     if user is None or not user.is_authenticated:
@@ -88,29 +137,35 @@ def open_door(
     except PlaybackRefused as refusal:
         return refused(refusal.refusal)
     if kind == KEY:
-        services.key_fetched(grant=grant)
+        verdict = _take(grant, pace.KEY, 1, pace.COUNT)
+        if not verdict.allowed:
+            return pace_refused(verdict)
+        if pace.redis_client() is None:
+            services.key_fetched(grant=grant)
         return key_answer(grant)
     if kind == SEGMENT:
-        return _segment(grant, rendition, name, path, exp, sig)
+        return _segment(grant, rendition, name)
     relative = stored_playlist(kind, grant, rendition)
     if relative is None:
         return refused(not_found())
     return playlist_answer(kind, grant, rendition, playlists.stored_text(grant.cut, relative))
 
 
-def _segment(grant: PlaybackGrant, rendition: str, name: str, path: str, exp: str, sig: str) -> DoorAnswer:
-    cut = grant.cut
-    if rendition not in {r["name"] for r in cut.renditions} or not playlists.SEGMENT_NAME.match(name):
+def _take(grant: PlaybackGrant, door: str, cost: float, log: str) -> pace.Verdict:
+    verdict = pace.pace_take(grant_id=grant.pk, door=door, cost=cost, log=log)
+    if verdict.record:
+        services.pace_refusal_record(grant_id=grant.pk, door=door, refusals=verdict.refusals)
+    return verdict
+
+
+def _segment(grant: PlaybackGrant, rendition: str, name: str) -> DoorAnswer:
+    index = segment_index(grant, rendition, name)
+    if index is None:
         return refused(not_found())
-    try:
-        verify_path(path, exp=exp, sig=sig)
-    except SignatureExpired:
-        return refused(Refusal("url_expired", _("This segment link has expired.")))
-    except SignatureInvalid:
-        return refused(not_found())
-    try:
-        body = b"".join(media_store().open_stream(f"{cut.media_prefix}{rendition}/{name}"))
-    except ObjectNotFound:
-        return refused(not_found())
-    services.segment_fetched(grant=grant, rendition=rendition, name=name)
-    return DoorAnswer(200, "video/mp2t", body)
+    log = pace.log_entry(rendition, index, int(time.time() * 1000))
+    verdict = _take(grant, pace.SEGMENT, float(grant.cut.segment_seconds or 6), log)
+    if not verdict.allowed:
+        return pace_refused(verdict)
+    if pace.redis_client() is None:
+        services.segment_fetched(grant=grant, rendition=rendition, index=index)
+    return segment_answer(grant, rendition, index)

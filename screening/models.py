@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -214,10 +215,39 @@ class SegmentFetch(models.Model):
     grant = models.ForeignKey(PlaybackGrant, on_delete=models.CASCADE, related_name="segment_fetches")
     rendition = models.CharField(max_length=16)
     index = models.PositiveIntegerField()
-    fetched_at = models.DateTimeField(auto_now_add=True)
+    # Fetches are logged in Redis by the doors and written here at the next heartbeat, with their own time
+    fetched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["grant", "index"])]
 
     def __str__(self) -> str:
         return f"{self.rendition}/{self.index} for grant {self.grant_id}"
+
+
+class PaceDoor(models.TextChoices):
+    SEGMENT = "segment", _("Segments")
+    KEY = "key", _("Key")
+
+
+class PaceRefusal(models.Model):
+    """A grant that fetched faster than a viewing does, refused at a door (``screening.pace``).
+
+    One row per grant and door, written at the first refusal and updated at most every
+    ``SCREENING_PACE_RECORD_SECONDS`` while refusals go on: admins see who tried, when, and how often.
+    """
+
+    grant = models.ForeignKey(PlaybackGrant, on_delete=models.CASCADE, related_name="pace_refusals")
+    door = models.CharField(_("door"), max_length=16, choices=PaceDoor.choices)
+    refusals = models.PositiveIntegerField(_("refused requests"), default=0)
+    first_at = models.DateTimeField(_("first refused at"))
+    last_at = models.DateTimeField(_("last refused at"))
+
+    class Meta:
+        verbose_name = _("pace refusal")
+        verbose_name_plural = _("pace refusals")
+        ordering = ["-last_at"]
+        constraints = [models.UniqueConstraint(fields=["grant", "door"], name="pace_refusal_per_grant_door")]
+
+    def __str__(self) -> str:
+        return f"{self.door} pace refused for grant {self.grant_id}"

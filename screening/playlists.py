@@ -1,22 +1,19 @@
 """Playlists rendered per grant from the packaged ones.
 
 The stored playlists never leave the server as they are: every variant, key and segment URI is
-rewritten for the grant that asks, so each viewer's URLs are their own (and, later, so each grant can
-pick the A or B variant of every segment for forensic watermarking).
+rewritten for the grant that asks, so each viewer's URLs are their own doors; the segment door decides
+what each grant gets (docs/playback.md).
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from functools import lru_cache
 
 from django.core.cache import cache
 from django.urls import get_script_prefix, reverse
 
 from screening.models import Cut
-from screening.signing import sign_path
 from screening.storage import media_store
 
 KEY_LINE = re.compile(r'^(#EXT-X-KEY:.*URI=")[^"]*(".*)$')
@@ -66,33 +63,22 @@ def render_master(cut: Cut, grant_id: str, stored: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def segment_url_maker(cut: Cut, grant_id: str, rendition: str, ttl: int) -> Callable[[str], str]:
-    """Signed, expiring segment URLs: S3 presigned in production, app-served and signed in the embedded
-    default (where the segment view re-checks the grant too)."""
-    store = media_store()
-    expires_at = int(time.time()) + ttl
-    if store.presigns_downloads:
-        return lambda name: store.signed_get_url(f"{cut.media_prefix}{rendition}/{name}", expires_in=ttl)
+def render_media(cut: Cut, grant_id: str, rendition: str, stored: str) -> str:
+    """A media playlist for one grant, from the stored ``<rendition>/index.m3u8`` text.
 
-    prefix = f"{_grant_path(grant_id)}{rendition}/"
-
-    def local(name: str) -> str:
-        path = prefix + name
-        return f"{path}?{sign_path(path, expires_at=expires_at)}"
-
-    return local
-
-
-def render_media(cut: Cut, grant_id: str, rendition: str, ttl: int, stored: str) -> str:
-    """A media playlist for one grant, from the stored ``<rendition>/index.m3u8`` text."""
-    key_uri = _grant_path(grant_id) + "key"
-    segment_url = segment_url_maker(cut, grant_id, rendition, ttl)
+    Every segment is listed at its door, ``/play/<grant>/<rendition>/<name>``: a stable URL that never
+    expires, so a player may fetch it at any time (a two-hour film, a seek back after an hour); each fetch
+    is checked and paced at the door (``screening.doors``), which redirects to a short-lived URL.
+    """
+    prefix = _grant_path(grant_id)
+    key_uri = prefix + "key"
+    segment_prefix = f"{prefix}{rendition}/"
     lines = []
     for line in stored.splitlines():
         match = KEY_LINE.match(line)
         if match:
             line = f"{match.group(1)}{key_uri}{match.group(2)}"
         elif line and not line.startswith("#"):
-            line = segment_url(line.strip())
+            line = segment_prefix + line.strip()
         lines.append(line)
     return "\n".join(lines) + "\n"

@@ -24,13 +24,16 @@ from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.state_machine import move_state
 from festival.models import Film
+from screening import pace
 from screening.models import (
     AccessRevocation,
     AudienceRules,
     Cut,
     CutStatus,
     GrantEnd,
+    PaceRefusal,
     PlaybackGrant,
+    SegmentFetch,
     TerritoryMode,
     Upload,
     UploadStatus,
@@ -44,7 +47,7 @@ VIDEO_EXTENSIONS = {".mp4", ".mov", ".mkv", ".mxf", ".m4v", ".avi", ".webm", ".t
 
 C = CutStatus
 CUT_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    C.UPLOADING: frozenset({C.QUEUED, C.CANCELLED}),
+    C.UPLOADING: frozenset({C.QUEUED, C.CANCELLED, C.FAILED}),
     C.QUEUED: frozenset({C.PROCESSING, C.CANCELLED, C.FAILED}),
     C.PROCESSING: frozenset({C.PROCESSING, C.READY, C.FAILED, C.CANCELLED, C.QUEUED}),
     C.READY: frozenset(),
@@ -177,7 +180,13 @@ def upload_part_urls(*, user: User, upload: Upload, part_numbers: Iterable[int])
 
 
 def upload_complete(*, user: User, upload: Upload, parts: list[tuple[int, str]]) -> Cut:
-    """Assemble the parts; the cut joins the packaging queue on commit."""
+    """Assemble the parts; the cut joins the packaging queue on commit.
+
+    A part list that does not match what was uploaded is refused and changes nothing (the upload stays
+    open, to be completed with the right list). Once the store has assembled the file, any check that
+    fails after it (the size announced at the start, a state that changed meanwhile) ends the cut
+    ``failed`` with its reason and deletes the assembled file: nothing is left behind in the store.
+    """
     _open_upload(user, upload)
     numbers = [n for n, _etag in parts]
     if sorted(numbers) != list(range(1, upload.part_count + 1)):
@@ -192,14 +201,43 @@ def upload_complete(*, user: User, upload: Upload, parts: list[tuple[int, str]])
         raise Conflict(_("This upload is no longer open: start it again."), code="upload_gone") from error
     except ValueError as error:
         raise InvalidInput(str(error), field="parts") from error
-    stored_size = store.size(upload.cut.source_key)
-    if stored_size != upload.cut.source_size:
-        raise InvalidInput(_("The uploaded file does not have the announced size."), field="parts")
+    try:
+        stored_size = store.size(upload.cut.source_key)
+        if stored_size != upload.cut.source_size:
+            raise InvalidInput(
+                _("The uploaded file has %(stored)s bytes, not the %(announced)s announced.")
+                % {"stored": stored_size, "announced": upload.cut.source_size},
+                field="parts",
+                code="size_mismatch",
+            )
+        with transaction.atomic():
+            Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.COMPLETED)
+            cut = cut_transition(cut=upload.cut, to=C.QUEUED, actor=user, queued_at=timezone.now())
+            transaction.on_commit(lambda: _enqueue(cut.pk))
+    except Exception as error:
+        _assembled_upload_failed(upload, actor=user, error=error)
+        raise
+    return cut
+
+
+def _assembled_upload_failed(upload: Upload, *, actor: User, error: Exception) -> None:
+    """Delete an assembled source that will never be packaged and end its cut ``failed`` with the reason."""
+    code = getattr(error, "code", "") or "upload_failed"
+    reason = getattr(error, "message", "") or _("The upload could not be completed.")
+    media_store().delete_prefix(upload.cut.source_key)
     with transaction.atomic():
         Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.COMPLETED)
-        cut = cut_transition(cut=upload.cut, to=C.QUEUED, actor=user, queued_at=timezone.now())
-        transaction.on_commit(lambda: _enqueue(cut.pk))
-    return cut
+        locked = Cut.objects.select_for_update().get(pk=upload.cut.pk)
+        if locked.status == C.UPLOADING:
+            cut_transition(
+                cut=locked,
+                to=C.FAILED,
+                actor=actor,
+                data={"code": code},
+                failure_code=str(code)[:32],
+                failure_reason=str(reason),
+                stage="failed",
+            )
 
 
 def upload_abort(*, user: User, upload: Upload) -> Cut:
@@ -337,9 +375,10 @@ def grant_issue(
     """Press play: a short-lived grant bound to viewer, cut and device; the viewer's other streams end."""
     if cut.status != C.READY:
         raise NotFound(_("This screener is not available."))
+    # Admission first: whoever may not know the film exists gets its 404 whatever else the request lacks.
+    admitted = admission(user=user, film=cut.film, new_play=True)
     if len(device_token) < 16:
         raise InvalidInput(_("Missing device identifier."), field="device")
-    admitted = admission(user=user, film=cut.film, new_play=True)
     now = timezone.now()
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # one grant issue per viewer at a time
@@ -371,7 +410,12 @@ def grant_issue(
 def grant_heartbeat(
     *, grant: PlaybackGrant, position_s: float, played_ranges: list[tuple[float, float]]
 ) -> PlaybackGrant:
-    """Record progress: the union of watched segments and seconds watched. Not audited (it is telemetry)."""
+    """Record progress: the union of watched segments and seconds watched. Not audited (it is telemetry).
+
+    A heartbeat also keeps the grant alive: it expires ``SCREENING_GRANT_TTL_SECONDS`` after the last
+    heartbeat, so a film longer than that (or paused for a while) plays to its end while the player is
+    open; every door still re-checks the grant and the rules. It writes the fetches the doors logged.
+    """
     cut = grant.cut
     duration = cut.duration_s or 0
     segment = cut.segment_seconds or 6
@@ -383,47 +427,105 @@ def grant_heartbeat(
             continue
         seconds += end - start
         indices.update(range(int(start // segment), int(math.ceil(end / segment))))
+    now = timezone.now()
     with transaction.atomic():
         locked = PlaybackGrant.objects.select_for_update().get(pk=grant.pk)
         merged = sorted(set(locked.watched_segments) | {i for i in indices if i < max(cut.segment_count, 1)})
         locked.watched_segments = merged
         locked.seconds_watched = max(locked.seconds_watched, seconds)
         locked.last_position_s = max(0.0, min(float(position_s), duration or float(position_s)))
-        locked.last_heartbeat_at = timezone.now()
-        locked.save(
-            update_fields=["watched_segments", "seconds_watched", "last_position_s", "last_heartbeat_at"]
+        locked.last_heartbeat_at = now
+        locked.expires_at = max(
+            locked.expires_at, now + dt.timedelta(seconds=settings.SCREENING_GRANT_TTL_SECONDS)
         )
+        locked.key_fetches = max(locked.key_fetches, pace.key_fetch_count(locked.pk))
+        locked.save(
+            update_fields=[
+                "watched_segments",
+                "seconds_watched",
+                "last_position_s",
+                "last_heartbeat_at",
+                "expires_at",
+                "key_fetches",
+            ]
+        )
+        segment_fetches_flush(grant=locked)
     return locked
 
 
 def grant_stop(*, grant: PlaybackGrant) -> None:
-    PlaybackGrant.objects.filter(pk=grant.pk, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=GrantEnd.STOPPED
-    )
+    with transaction.atomic():
+        PlaybackGrant.objects.filter(pk=grant.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now(), end_reason=GrantEnd.STOPPED
+        )
+        segment_fetches_flush(grant=grant)
 
 
 def key_fetch_counter(grant_id: object) -> str:
-    """The cache key counting a grant's key fetches (``key_fetched`` here, or the lean front's own client)."""
-    return f"screening:key-fetches:{grant_id}"
+    """The cache key counting a grant's key fetches (``key_fetched`` here, or the pace script)."""
+    return pace.key_fetch_counter(grant_id)
 
 
 def key_fetch_counter_ttl() -> int:
-    return int(settings.SCREENING_GRANT_TTL_SECONDS) + 3600
+    return pace.state_ttl()
 
 
 def key_fetched(*, grant: PlaybackGrant) -> None:
-    """Count key fetches in the cache: no database write on the hot path; heartbeats persist the count."""
+    """Count a key fetch in a cache without scripts (with Redis the pace script counts it)."""
     key = key_fetch_counter(grant.pk)
     if not cache.add(key, 1, timeout=key_fetch_counter_ttl()):
         cache.incr(key)
 
 
-def segment_fetched(*, grant: PlaybackGrant, rendition: str, name: str) -> None:
-    """The server's own record of which segments a grant fetched (for the viewing report)."""
-    from screening.models import SegmentFetch
-
-    index = int(name.removeprefix("seg_").removesuffix(".ts"))
+def segment_fetched(*, grant: PlaybackGrant, rendition: str, index: int) -> None:
+    """The server's own record of a segment fetch, written at once (without Redis; with it the pace
+    script logs the fetch and the next heartbeat writes it)."""
     SegmentFetch.objects.create(grant=grant, rendition=rendition, index=index)
+
+
+def segment_fetches_flush(*, grant: PlaybackGrant) -> int:
+    """Write the fetches the doors logged in Redis for ``grant`` as SegmentFetch rows, with their times."""
+    logged = pace.fetch_log_take(grant.pk)
+    SegmentFetch.objects.bulk_create(
+        SegmentFetch(
+            grant_id=grant.pk,
+            rendition=rendition[:16],
+            index=index,
+            fetched_at=dt.datetime.fromtimestamp(at / 1000, tz=dt.UTC),
+        )
+        for rendition, index, at in logged
+    )
+    return len(logged)
+
+
+def pace_refusal_record(*, grant_id: object, door: str, refusals: int) -> PaceRefusal | None:
+    """Record that a grant was refused for fetching too fast (``screening.pace``): one row per grant and
+    door holding the count, and an audit entry the first time. The viewer is the actor."""
+    now = timezone.now()
+    with transaction.atomic():
+        grant = (
+            PlaybackGrant.objects.select_related("viewer", "organisation", "cut")
+            .filter(pk=str(grant_id))
+            .first()
+        )
+        if grant is None:
+            return None
+        row, created = PaceRefusal.objects.select_for_update().get_or_create(
+            grant=grant, door=door, defaults={"refusals": refusals, "first_at": now, "last_at": now}
+        )
+        if not created:
+            row.refusals = max(row.refusals, refusals)
+            row.last_at = now
+            row.save(update_fields=["refusals", "last_at"])
+        else:
+            audit_record(
+                action="screening.pace_exceeded",
+                actor=grant.viewer,
+                target=grant,
+                organisation=grant.organisation,
+                data={"door": door, "cut_id": grant.cut_id, "film_id": grant.cut.film_id},
+            )
+    return row
 
 
 def cut_import(*, user: User, film: Film, path: Any) -> Cut:

@@ -14,10 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.http import (
+    FileResponse,
     HttpRequest,
     HttpResponse,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -28,10 +30,11 @@ from audit.middleware import request_client_ip
 from core.errors import DomainError
 from festival.models import Film
 from screening import services
-from screening.doors import DEVICE_COOKIE, open_door
+from screening.doors import DEVICE_COOKIE, DoorAnswer, open_door, refused
 from screening.models import Cut, CutStatus, PlaybackGrant
 from screening.policy import PlaybackRefused, Refusal, admission, grant_for_request, not_found
 from screening.selectors import current_cut
+from screening.storage import ObjectNotFound, media_store
 
 
 def _refusal_response(refusal: Refusal) -> HttpResponse:
@@ -143,9 +146,28 @@ def grant_create(request: HttpRequest, cut_id: str) -> HttpResponse:
     )
 
 
-def _door_view(kind: str) -> Callable[..., HttpResponse]:
+def door_response(answer: DoorAnswer) -> HttpResponseBase:
+    """A door's answer as Django's response: its body, a redirect, or a stored object streamed."""
+    response: HttpResponseBase
+    if answer.object_key:
+        try:
+            handle = media_store().open_file(answer.object_key)  # type: ignore[attr-defined]
+        except (ObjectNotFound, ValueError):
+            answer = refused(not_found())
+        else:
+            response = FileResponse(handle, content_type=answer.content_type)
+            response["Cache-Control"] = "no-store"
+            return response
+    response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+    for header, value in answer.headers.items():
+        response[header] = value
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _door_view(kind: str) -> Callable[..., HttpResponseBase]:
     @require_GET
-    def view(request: HttpRequest, grant_id: str, rendition: str = "", name: str = "") -> HttpResponse:
+    def view(request: HttpRequest, grant_id: str, rendition: str = "", name: str = "") -> HttpResponseBase:
         answer = open_door(
             kind=kind,
             user=request.user if request.user.is_authenticated else None,
@@ -153,22 +175,15 @@ def _door_view(kind: str) -> Callable[..., HttpResponse]:
             grant_id=str(grant_id),
             rendition=rendition,
             name=name,
-            path=request.path,
-            exp=request.GET.get("exp", ""),
-            sig=request.GET.get("sig", ""),
         )
-        response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
-        for header, value in answer.headers.items():
-            response[header] = value
-        response["Cache-Control"] = "no-store"
-        return response
+        return door_response(answer)
 
     view.__name__ = f"{kind}_door"
     return view
 
 
-# Under ASGI on PostgreSQL the playlists and the key are answered by screening.asgi before Django; these
-# views serve segments, the embedded default, WSGI and the test client, with the same doors.
+# Under ASGI on PostgreSQL every door is answered by screening.asgi before Django; these views serve the
+# embedded default, WSGI and the test client, with the same doors.
 master = _door_view("master")
 media_playlist = _door_view("media")
 key = _door_view("key")

@@ -102,6 +102,7 @@ async def test_the_front_serves_every_door_to_the_viewer(setup: Any, packaged: P
         assert key.headers["cache-control"] == "no-store"
         segment = await http.get(urls["segment"])
         assert segment.status_code == 200 and not looks_like_clear_mpeg_ts(segment.content)
+        assert segment.headers["cache-control"] == "no-store"
         assert segment.headers["content-type"] == "video/mp2t"
 
 
@@ -174,9 +175,8 @@ async def test_everything_else_goes_to_django() -> None:
 
 
 async def _front_doors(http: httpx.AsyncClient, grant: dict[str, Any]) -> dict[str, str]:
-    """The three doors the front answers itself (segments go to Django)."""
-    urls = await _doors(http, grant)
-    return {door: urls[door] for door in ("master", "playlist", "key")}
+    """The four doors the front answers itself."""
+    return await _doors(http, grant)
 
 
 async def _served_by_the_front(http: httpx.AsyncClient, url: str) -> bool:
@@ -311,3 +311,25 @@ def test_the_front_stands_aside_for_a_user_model_with_its_own_session_hash(front
         del User.get_session_auth_hash  # back to the inherited one
         front_enabled.cache_clear()
     assert front_enabled() is True
+
+
+async def test_the_front_paces_segments_and_the_key_and_records_it(
+    front: None, setup: Any, settings: Any
+) -> None:
+    from screening.models import PaceRefusal
+
+    settings.SCREENING_PACE_BURST_SECONDS = 4  # two 2-second segments
+    settings.SCREENING_PACE_REALTIME_FACTOR = 0.001
+    settings.SCREENING_KEY_PACE_BURST = 2
+    settings.SCREENING_KEY_PACE_PER_MINUTE = 0.001
+    _world, _cut, client, grant = setup
+    async with _asgi(client) as http:
+        urls = await _front_doors(http, grant)
+        for door in ("segment", "key"):
+            answers = [await http.get(urls[door]) for _ in range(4)]
+            assert [a.status_code for a in answers] == [200, 200, 429, 429]
+            assert all("content-security-policy" not in a.headers for a in answers)  # the front's
+            assert answers[2].headers["x-refusal-code"] == "pace_exceeded"
+            assert int(answers[2].headers["retry-after"]) >= 1
+    rows = await sync_to_async(lambda: sorted(PaceRefusal.objects.values_list("door", flat=True)))()
+    assert rows == ["key", "segment"]
