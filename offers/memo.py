@@ -1,7 +1,8 @@
 """The deal memo: the short written record of an agreement, as a page and as an A4 PDF, in es/fr/en.
 
 memo_context(agreement, "es")     # everything the memo shows, rendered in that language
-memo_languages(agreement)         # the signatories' languages: the PDFs the parties are offered
+memo_languages(agreement)         # the signatories' languages
+memo_pdf_languages(agreement, reader=user, page_language="en")  # ... plus the reader's: the PDFs linked
 render_memo_pdf(agreement, "fr")  # the PDF bytes
 agreement_verify(agreement)       # does the hash recomputed from the stored terms match?
 """
@@ -117,6 +118,16 @@ def memo_languages(agreement: Agreement) -> list[str]:
         if user.language in SUPPORTED_LANGUAGES and user.language not in languages:
             languages.append(user.language)
     return languages or ["en"]
+
+
+def memo_pdf_languages(agreement: Agreement, *, reader: Any, page_language: str) -> list[str]:
+    """The PDFs the memo page links: every signatory's language (``memo_languages``), then the reader's
+    own and the page's, each once. Whoever reads the page can always take its PDF in their language."""
+    languages = memo_languages(agreement)
+    for code in (getattr(reader, "language", ""), page_language):
+        if code in SUPPORTED_LANGUAGES and code not in languages:
+            languages.append(code)
+    return languages
 
 
 def memo_context(agreement: Agreement, language: str) -> MemoContext:
@@ -314,8 +325,24 @@ def _table(rows: Sequence[Sequence[Flowable]], widths: list[float], *, header: b
     return table
 
 
+def _section(heading: Flowable, body: Sequence[Flowable]) -> list[Flowable]:
+    """A heading that never ends a page: it stays with the first part of what it heads (a long table's
+    first row, see ``_rows``); the rest flows on from there."""
+    first, *rest = body
+    return [KeepTogether([heading, first]), *rest]
+
+
+def _rows(rows: Sequence[Sequence[Flowable]], widths: list[float]) -> list[Flowable]:
+    """A table as its first row and the rest, so that ``_section`` keeps only the first row with the
+    heading and a long table still starts right below its heading rather than on the next page."""
+    if len(rows) <= 1:
+        return [_table(rows, widths)]
+    return [_table(rows[:1], widths), _table(rows[1:], widths)]
+
+
 def _story(memo: MemoContext, width: float) -> list[Flowable]:
     s = _styles()
+    two = [0.3 * width, 0.7 * width]
     story: list[Flowable] = [
         _p(memo.title, s.title),
         _p(f"{memo.kind} — {memo.film_title}", s.subtitle),
@@ -327,16 +354,19 @@ def _story(memo: MemoContext, width: float) -> list[Flowable]:
         Spacer(1, 2 * mm),
         _p(_verification_text(memo.verified), s.verified if memo.verified else s.unverified),
         Spacer(1, 2 * mm),
-        _p(gettext("Film"), s.heading),
-        _table(
-            [
-                [_p(gettext("Film"), s.label), _p(memo.film_title, s.body)],
-                [_p(gettext("Session"), s.label), _p(memo.session, s.body)],
-            ],
-            [0.3 * width, 0.7 * width],
-        ),
-        _p(gettext("Parties"), s.heading),
     ]
+    story += _section(
+        _p(gettext("Film"), s.heading),
+        [
+            _table(
+                [
+                    [_p(gettext("Film"), s.label), _p(memo.film_title, s.body)],
+                    [_p(gettext("Session"), s.label), _p(memo.session, s.body)],
+                ],
+                two,
+            )
+        ],
+    )
     parties = memo.parties
     party_rows = [
         [_p("", s.label), *(_p(party.role, s.label) for party in parties)],
@@ -345,21 +375,24 @@ def _story(memo: MemoContext, width: float) -> list[Flowable]:
         [_p(gettext("Signatory"), s.label), *(_p(party.signatory_name, s.body) for party in parties)],
         [_p(gettext("Email"), s.label), *(_p(party.signatory_email, s.body) for party in parties)],
     ]
-    story.append(_table(party_rows, [0.22 * width, 0.39 * width, 0.39 * width], header=True))
-    story.append(_p(gettext("Terms"), s.heading))
+    story += _section(
+        _p(gettext("Parties"), s.heading),
+        [_table(party_rows, [0.22 * width, 0.39 * width, 0.39 * width], header=True)],
+    )
     if memo.terms:
         terms_rows = [[_p(label, s.label), _p(value, s.body)] for label, value in memo.terms]
-        story.append(_table(terms_rows, [0.3 * width, 0.7 * width]))
+        story += _section(_p(gettext("Terms"), s.heading), _rows(terms_rows, two))
     else:
-        story.append(_p(gettext("The stored terms can no longer be read."), s.unverified))
-    story += [
+        story += _section(
+            _p(gettext("Terms"), s.heading),
+            [_p(gettext("The stored terms can no longer be read."), s.unverified)],
+        )
+    story += _section(
         _p(gettext("Dates"), s.heading),
-        _table(
-            [[_p(label, s.label), _p(value, s.body)] for label, value in memo.dates],
-            [0.3 * width, 0.7 * width],
-        ),
-        _p(gettext("Screener watched"), s.heading),
-        _p(memo.watched, s.body),
+        [_table([[_p(label, s.label), _p(value, s.body)] for label, value in memo.dates], two)],
+    )
+    story += _section(_p(gettext("Screener watched"), s.heading), [_p(memo.watched, s.body)])
+    story.append(
         KeepTogether(
             [
                 _p(gettext("Integrity"), s.heading),
@@ -369,8 +402,8 @@ def _story(memo: MemoContext, width: float) -> list[Flowable]:
                 Spacer(1, 2 * mm),
                 _p(_verification_text(memo.verified), s.verified if memo.verified else s.unverified),
             ]
-        ),
-    ]
+        )
+    )
     return story
 
 

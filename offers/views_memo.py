@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.decorators import ready_required
 from accounts.permissions import acting_user
 from offers.agreement_selectors import agreements_visible_to
-from offers.memo import memo_context, memo_languages, render_memo_pdf
+from offers.memo import memo_context, memo_pdf_languages, render_memo_pdf
 from offers.models import Agreement
 from offers.terms.render import SUPPORTED_LANGUAGES
 
@@ -52,7 +52,10 @@ def memo(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "memo": memo_context(agreement, language),
             "agreement": agreement,
             "languages": [get_language_info(code) for code in SUPPORTED_LANGUAGES],
-            "pdf_languages": [get_language_info(code) for code in memo_languages(agreement)],
+            "pdf_languages": [
+                get_language_info(code)
+                for code in memo_pdf_languages(agreement, reader=acting_user(request), page_language=language)
+            ],
         }
         response = render(request, "offers/memo.html", context)
     response["Content-Language"] = language

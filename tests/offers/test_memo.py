@@ -7,19 +7,29 @@ import datetime as dt
 import html
 import io
 import json
+import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from accounts.models import Membership, User
 from offers.agreement_selectors import agreements_visible_to
-from offers.memo import agreement_verify, memo_context, memo_languages, printable, render_memo_pdf
+from offers.memo import (
+    _styles,
+    agreement_verify,
+    memo_context,
+    memo_languages,
+    printable,
+    render_memo_pdf,
+)
 from offers.models import Agreement, Offer, OfferStatus, OfferVersion
 from offers.terms import canonical_json, parse_terms, render_terms, terms_hash, terms_to_json
 from screening.models import Cut, CutStatus
@@ -151,12 +161,12 @@ def test_each_party_and_an_admin_open_the_page(deal: Deal, who: str) -> None:
     assert "Verified: the hash recomputed from the stored terms matches." in page
     assert "Cine Sur" in page and "Andes Producciones" in page
     assert "marie dupont".title() in page and "pro@cinesur.example" in page
-    # The PDF in each party's language: the offeror's French first, then the producer's Spanish.
-    pdf_links = [_pdf_url(agreement, "fr"), _pdf_url(agreement, "es")]
+    # The PDF in each party's language (the offeror's French first, then the producer's Spanish), and
+    # in the English the page is read in.
+    pdf_links = [_pdf_url(agreement, "fr"), _pdf_url(agreement, "es"), _pdf_url(agreement, "en")]
     positions = [page.index(link) for link in pdf_links]
     assert positions == sorted(positions)
-    assert _pdf_url(agreement, "en") not in page
-    assert "PDF in French" in page and "PDF in Spanish" in page
+    assert "PDF in French" in page and "PDF in Spanish" in page and "PDF in English" in page
 
 
 @pytest.mark.parametrize("who", ["offeror", "producer", "admin"])
@@ -229,6 +239,30 @@ def test_memo_languages_are_the_signatories_in_a_stable_order(deal: Deal) -> Non
     _set_language(world.pro, "en")
     _set_language(world.producer, "fr")
     assert memo_languages(agreement) == ["en", "fr"]
+
+
+def _pdf_links(page: str) -> list[str]:
+    return re.findall(r'class="pdf-link" href="[^"]*\?lang=(\w+)"', page)
+
+
+@pytest.mark.parametrize("reader_language", ["en", "es", "fr"])
+def test_the_page_links_the_pdf_in_every_partys_language_and_the_readers(
+    deal: Deal, reader_language: str
+) -> None:
+    """The parties write French (offeror) and Spanish (producers); an English reader found only those."""
+    _set_language(deal.world.admin, reader_language)
+    client = logged_in_client(deal.world.admin)
+    page = client.get(_memo_url(deal.agreement), HTTP_ACCEPT_LANGUAGE=reader_language).content.decode()
+    links = _pdf_links(page)
+    assert links[:2] == ["fr", "es"] and reader_language in links and len(links) == len(set(links))
+    for language in links:  # each link opens its PDF
+        assert client.get(_pdf_url(deal.agreement, language)).status_code == 200
+
+
+def test_the_page_links_the_pdf_of_the_language_it_is_read_in(deal: Deal) -> None:
+    _set_language(deal.world.pro, "fr")  # the offeror prefers French, and opens the page in English
+    page = logged_in_client(deal.world.pro).get(_memo_url(deal.agreement, "en")).content.decode()
+    assert _pdf_links(page) == ["fr", "es", "en"]
 
 
 @pytest.mark.parametrize(
@@ -313,6 +347,60 @@ def test_a_long_memo_numbers_its_pages(world: World) -> None:
         text = page.extract_text()
         assert f"Page {number} of {pages}" in text
         assert agreement.terms_hash in text
+
+
+BODY_BOTTOM = 60  # points: the footer (hash and page number) sits below this, the body above
+
+
+def _lowest_body_text(page: Any) -> tuple[float, float, str]:
+    """(y, font size, text) of the last thing drawn on the page's body: the lowest text above the footer."""
+    pieces: list[tuple[float, float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
+        if text.strip():
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            pieces.append((y, size, text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return min((piece for piece in pieces if piece[0] > BODY_BOTTOM), key=lambda piece: piece[0])
+
+
+def test_no_heading_is_stranded_at_the_foot_of_a_page(world: World) -> None:
+    """Memos of growing length push each heading down the page in turn; none may end a page (before the
+    fix "Screener visionné" and "Dates" were the last line of a page at 5, 7, 25 and 27 conditions)."""
+    heading_size = _styles().heading.fontSize
+    agreement = make_agreement(world)
+    with translation.override("fr"):
+        headings = {
+            gettext(h) for h in ("Film", "Parties", "Terms", "Dates", "Screener watched", "Integrity")
+        }
+    checked = 0
+    for count in range(1, 30, 2):
+        data = examples.completion_fund()
+        data["conditions"] = [
+            f"Condition numéro {number} : remise des rapports de dépenses " + "y" * (number % 7) * 20
+            for number in range(count)
+        ]
+        terms = parse_terms(data)
+        # In memory only: the same agreement with longer terms (and their hash, so it still verifies).
+        agreement.terms_canonical = canonical_json(terms).decode()
+        agreement.terms_hash = agreement.version.terms_hash = terms_hash(terms)
+        reader = PdfReader(io.BytesIO(render_memo_pdf(agreement, "fr")))
+        for number, page in enumerate(reader.pages, start=1):
+            y, size, text = _lowest_body_text(page)
+            assert not (size == heading_size and text in headings), (count, number, text)
+            checked += 1
+    assert checked > 20  # many pages, some of them ending right where a heading used to fall
+
+
+def test_a_long_table_still_starts_below_its_heading(world: World) -> None:
+    """Keeping a heading with its table keeps only the first row with it: a table longer than what is
+    left of the page starts on that page rather than leaving it blank."""
+    data = examples.completion_fund()
+    data["conditions"] = [f"Condition numéro {number}" for number in range(80)]
+    reader = PdfReader(io.BytesIO(render_memo_pdf(make_agreement(world, data), "fr")))
+    first = reader.pages[0].extract_text()
+    assert "Conditions" in first or "Condition numéro 0" in first
 
 
 def test_a_value_longer_than_a_page_flows_on(world: World) -> None:
