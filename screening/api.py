@@ -18,6 +18,7 @@ from festival.models import Film
 from festival.selectors import films_visible_to
 from screening import services
 from screening.models import Cut, Upload
+from screening.selectors import films_managed_by
 from screening.serializers import (
     AudienceRulesSerializer,
     CompleteSerializer,
@@ -35,10 +36,15 @@ def _visible_films(request: Request) -> QuerySet[Film]:
     return films_visible_to(user=acting_user(request))
 
 
+def _managed_films(request: Request) -> QuerySet[Film]:
+    """Films whose cuts and uploads the caller may know about: their team's films (all, for an admin).
+    Anyone else gets the same 404 for a real cut or upload as for a missing one."""
+    return films_managed_by(user=acting_user(request))
+
+
 def _upload(request: Request, upload_id: int) -> Upload:
-    """Uploads are visible to the team of a film the caller can see; anyone else gets 404."""
     return get_object_or_404(
-        Upload.objects.select_related("cut", "cut__film"), pk=upload_id, cut__film__in=_visible_films(request)
+        Upload.objects.select_related("cut", "cut__film"), pk=upload_id, cut__film__in=_managed_films(request)
     )
 
 
@@ -74,7 +80,7 @@ class CutCancelView(APIView):
     @extend_schema(request=None, responses=CutSerializer)
     def post(self, request: Request, cut_id: str) -> Response:
         cut = get_object_or_404(
-            Cut.objects.select_related("film"), public_id=cut_id, film__in=_visible_films(request)
+            Cut.objects.select_related("film"), public_id=cut_id, film__in=_managed_films(request)
         )
         return Response(CutSerializer(services.cut_cancel(user=acting_user(request), cut=cut)).data)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,14 @@ from accounts.policy import is_festival_admin
 from festival.extensions import FilmAction
 from festival.models import Film
 from screening.models import Cut, CutStatus, PlaybackGrant, SegmentFetch
+
+
+def films_managed_by(*, user: User) -> QuerySet[Film]:
+    """Films whose screener ``user`` manages: those of their producer team, or every film for an admin
+    (``services.require_team`` decides the same)."""
+    if is_festival_admin(user):
+        return Film.objects.all()
+    return Film.objects.filter(team_members__user=user).distinct()
 
 
 def current_cut(*, film: Film) -> Cut | None:

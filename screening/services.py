@@ -274,6 +274,9 @@ def _enqueue(cut_id: int) -> None:
 def cut_cancel(*, user: User, cut: Cut) -> Cut:
     """Cancel a queued cut at once, or ask the worker to stop a cut being packaged."""
     require_team(user, cut.film)
+    upload = Upload.objects.filter(cut=cut, status=UploadStatus.OPEN).select_related("cut").first()
+    if upload is not None and cut.status == C.UPLOADING:
+        return _abort(upload, actor=user)  # its parts are freed too, not left in the store
     with transaction.atomic():
         locked = Cut.objects.select_for_update().get(pk=cut.pk)
         if locked.status == C.PROCESSING:
