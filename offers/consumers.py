@@ -10,28 +10,30 @@ Protocol (JSON text frames; see docs/thread-protocol.md):
                    error{code, message, field, ref}
 
 The socket is accepted only for a party (or an admin, read only) of a submitted offer; anyone else gets
-the same close code as for an offer that does not exist. Every action re-checks it in the service, and
-every heartbeat re-checks it too. Bad frames get an error frame and the socket stays open.
+the same close code as for an offer that does not exist, after the same work. It is bound to the session
+it opened with (``core.live.LiveConsumer``): every write re-checks the session and the party, and a
+session that ends closes the socket (4401). Bad frames get an error frame and the socket stays open;
+whatever happens, leaving runs its cleanup (group, presence).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
-from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.async_db import async_database, postgresql
 from core.errors import DomainError, NotFound
+from core.live import NOT_FOUND, LiveConsumer
+from core.ratelimit import SocketBudget, thread_key, thread_rate
+from core.text import UnsafeText
 from offers import negotiation, services
 from offers.models import Offer
 from offers.presence import mark_absent, mark_present, present_users
@@ -41,14 +43,15 @@ from offers.thread import (
     broadcast_on_loop,
     events_after,
     group_name,
+    thread_open,
     thread_side,
 )
 
-NOT_FOUND = 4404
 MAX_FRAME = 32 * 1024  # characters; uvicorn closes above --ws-max-size (64 KiB) before we see it
-RATE = 5.0  # frames per second, sustained
-BURST = 20.0
 TYPING_EVERY = 2.0  # seconds between two typing signals of one socket
+PAGE = 500  # events per catch-up page
+DEALS = frozenset({"counter", "accept", "decline", "withdraw"})  # re-check the session exactly first
+WRITES = DEALS | {"message", "typing", "read"}  # re-check it (cached up to a second) first
 
 
 def async_writes() -> bool:
@@ -66,13 +69,10 @@ def db(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
 
 def _open(user: User, offer_id: int) -> tuple[Offer, str, list[int]] | None:
-    offer = Offer.objects.filter(pk=offer_id).select_related("film").first()
-    if offer is None:
+    opened = thread_open(user, offer_id)  # the same work for a missing offer and a refused one
+    if opened is None:
         return None
-    try:
-        side = thread_side(user, offer)
-    except NotFound:
-        return None
+    offer, side = opened
     from offers.notifications import thread_parties
 
     mark_present(offer.pk, user.pk)
@@ -82,7 +82,6 @@ def _open(user: User, offer_id: int) -> tuple[Offer, str, list[int]] | None:
 
 def _still_party(user: User, offer: Offer) -> bool:
     offer.refresh_from_db(fields=["status"])
-    user.__dict__.pop("_readiness", None)  # account_readiness memoises on the instance: read it afresh
     try:
         thread_side(user, offer)
     except NotFound:
@@ -91,58 +90,44 @@ def _still_party(user: User, offer: Offer) -> bool:
     return True
 
 
-class TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+def _last_seq(offer_id: int) -> int:
+    return int(Offer.objects.filter(pk=offer_id).values_list("last_seq", flat=True).first() or 0)
 
 
-class ThreadConsumer(AsyncJsonWebsocketConsumer):
+class ThreadConsumer(LiveConsumer):
     offer: Offer
     side: str
-    user: User
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' own dispatch, without its ``close_old_connections`` before every message: that hops to
-        Django's one sync thread for each frame and each broadcast every socket receives, and this
-        consumer reaches the database only through ``db()``, which closes old connections around each
-        call itself."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
-    async def connect(self) -> None:
+    async def open(self) -> bool:
         broadcast_on_loop(asyncio.get_running_loop())
-        self.user = self.scope["user"]
         opened = await db(_open)(self.user, int(self.scope["url_route"]["kwargs"]["offer_id"]))
         if opened is None:
-            await self.close(code=NOT_FOUND)
-            return
+            return False
         self.offer, self.side, self.parties = opened
         self.group = group_name(self.offer.pk)
         self.sent_seq: int | None = None  # None until the client has resumed
-        self.bucket = TokenBucket(RATE, BURST)
+        self.budget = SocketBudget(thread_key(self.user.pk), *thread_rate())  # shared by the user's sockets
         self.last_typing = 0.0
+        return True
+
+    async def opened(self) -> None:
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
         await self._tell_presence(online=True)
 
-    async def disconnect(self, code: int) -> None:
+    async def cleanup(self) -> None:
+        """Always runs, even when the client vanished while we were sending (``LiveConsumer.__call__``)."""
         if not hasattr(self, "group"):
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        await db(mark_absent)(self.offer.pk, self.user.pk)
-        await self._tell_presence(online=False)
+        try:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        finally:
+            try:
+                await db(mark_absent)(self.offer.pk, self.user.pk)
+            finally:
+                await self._tell_presence(online=False)
+
+    def still_allowed(self, user: User) -> bool:
+        return _still_party(user, self.offer)
 
     async def _tell_presence(self, *, online: bool) -> None:
         await self.channel_layer.group_send(
@@ -157,33 +142,38 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
 
     # --- frames from the client ----------------------------------------------------------------------
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         if text_data is None:
             await self._error("malformed", _("Send JSON text frames."))
             return
         if len(text_data) > MAX_FRAME:
             await self._error("too_large", _("This frame is too large."))
             return
-        if not self.bucket.take():
+        if not await self.budget.take():
             await self._error("rate_limited", _("Too many frames: slow down."))
             return
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self._error("malformed", _("This frame is not valid JSON."))
+            frame = await self.decode_json(text_data)  # core.text.decode_frame: nothing unsafe gets past
+        except UnsafeText as error:
+            await self._error(error.code, error.message, field=error.field)
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self._error("malformed", _("A frame is a JSON object with a type."))
             return
-        handler = self.HANDLERS.get(frame["type"])
+        kind = frame["type"]
+        handler = self.HANDLERS.get(kind)
         if handler is None:
             await self._error("unknown_type", _("Unknown frame type."), ref=frame.get("client_id"))
             return
+        if kind in WRITES and not await self.guard_write(exact=kind in DEALS):
+            return  # the session or the party is gone: the socket is closing
         try:
             await handler(self, frame)
         except NotFound as error:  # no longer a party: the same answer as for a thread that does not exist
             await self._error(error.code, error.message)
-            await self.close(code=NOT_FOUND)
+            await self.end(NOT_FOUND)
         except DomainError as error:
             await self._error(error.code, error.message, field=error.field, ref=frame.get("client_id"))
 
@@ -195,6 +185,15 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             await self._error(
                 "invalid", _("Resume after a sequence number (0 for the whole thread)."), field="after"
+            )
+            return
+        last = await db(_last_seq)(self.offer.pk)
+        if after > last:  # a number this thread never gave: following it would drop every live event
+            await self._error(
+                "resume_ahead",
+                _("This thread's last event is number %(last)s: resume after it or an earlier one.")
+                % {"last": last},
+                field="after",
             )
             return
         self.sent_seq = after
@@ -209,20 +208,23 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
     async def _catch_up(self) -> None:
         """Send every stored event after ``sent_seq``, in order, page by page."""
         while True:
-            page = await db(events_after)(self.offer, self.sent_seq or 0)
+            page = await db(events_after)(self.offer, self.sent_seq or 0, limit=PAGE)
             for event in page:
                 await self.send_json({"type": "event", "event": event})
                 self.sent_seq = event["seq"]
-            if len(page) < 500:
+            if len(page) < PAGE:
                 return
 
     async def _message(self, frame: dict[str, Any]) -> None:
         body, client_id = frame.get("body"), frame.get("client_id")
-        appended = await self._append_message(body, client_id) if async_writes() else None
-        if appended is not None:  # stored and committed: broadcast it, as the service would on commit
-            await self.channel_layer.group_send(self.group, {"type": "thread.event", "event": appended})
-            await self._ack("message", client_id=appended["client_id"], seq=appended["seq"])
-            return
+        if async_writes():
+            appended = await self._append_message(body, client_id)
+            if appended is not None:  # stored and committed: broadcast it, as the service would on commit
+                await self.channel_layer.group_send(self.group, {"type": "thread.event", "event": appended})
+                await self._ack("message", client_id=appended["client_id"], seq=appended["seq"])
+                return
+            if not await self.recheck():  # the statement refused: was it the session?
+                return
         posted = await db(negotiation.thread_message)(
             user=self.user, offer=self.offer, body=body, client_id=client_id
         )
@@ -232,13 +234,21 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
 
     async def _append_message(self, body: object, client_id: object) -> dict[str, Any] | None:
         """The thread's hot path on the event loop itself: ``thread.MESSAGE_SQL`` through the loop's own
-        pool, no hop to Django's sync thread. None when anything is off (an unready account, a malformed
-        body, a check the statement refused, a client id sent twice at once): ``thread_message`` then
-        answers exactly, on the careful path."""
-        readiness = getattr(self.user, "_readiness", None)  # read at connect, re-read at every heartbeat
+        pool, no hop to Django's sync thread. The statement re-checks the party, the account (active, same
+        password, TOTP) and this socket's session row. None when anything is off (an unready account, a
+        malformed body, a check the statement refused, a client id sent twice at once):
+        ``thread_message`` then answers exactly, on the careful path."""
+        readiness = getattr(self.user, "_readiness", None)  # read with the session, at every re-check
         if readiness is None or not readiness.ready:
             return None
-        draft = MessageDraft.of(self.user, self.offer.pk, body, client_id)
+        draft = MessageDraft.of(
+            self.user,
+            self.offer.pk,
+            body,
+            client_id,
+            session_key=self.scope.get("session_key"),
+            password=self.user.password,
+        )
         if draft is None:
             return None
         try:
@@ -315,11 +325,8 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def _ping(self, frame: dict[str, Any]) -> None:
-        if not await db(_still_party)(self.user, self.offer):
-            await self._error("not_found", _("No such offer."))
-            await self.close(code=NOT_FOUND)
-            return
-        await self.send_json({"type": "pong"})
+        if await self.recheck():  # the session and the party, read afresh; presence refreshed
+            await self.send_json({"type": "pong"})
 
     HANDLERS: dict[str, Callable[[ThreadConsumer, dict[str, Any]], Awaitable[None]]] = {
         "resume": _resume,

@@ -17,11 +17,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User
+from accounts.models import Accreditation, Membership, User
+from accounts.models import AccreditationStatus as S
 from accounts.policy import account_readiness
 from audit.services import audit_record
 from core.errors import Conflict, InvalidInput, NotFound
-from festival.models import FilmTeamMember
+from festival.models import Film, FilmTeamMember
 from offers.models import (
     Agreement,
     EventKind,
@@ -79,7 +80,20 @@ def _lock_for_message(offer: Offer, user: User, client_id: object) -> tuple[bool
     client = client_id if isinstance(client_id, str) and CLIENT_ID.match(client_id) else ""
     lock = " FOR UPDATE OF o" if connection.features.has_select_for_update_of else ""
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_FOR_MESSAGE_SQL + lock, [user.pk, user.pk, user.pk, client, offer.pk])
+        cursor.execute(
+            _LOCK_FOR_MESSAGE_SQL + lock,
+            [
+                user.pk,
+                user.pk,
+                user.pk,
+                S.REVOKED.value,
+                user.pk,
+                S.APPROVED.value,
+                user.pk,
+                client,
+                offer.pk,
+            ],
+        )
         row = cursor.fetchone()
     if row is None:
         raise NotFound(_("No such offer."))
@@ -93,7 +107,13 @@ _LOCK_FOR_MESSAGE_SQL = f"""
         EXISTS (SELECT 1 FROM {FilmTeamMember._meta.db_table} t
                 WHERE t.film_id = o.film_id AND t.user_id = %s),
         EXISTS (SELECT 1 FROM {Membership._meta.db_table} m
-                WHERE m.organisation_id = o.organisation_id AND m.user_id = %s),
+                WHERE m.organisation_id = o.organisation_id AND m.user_id = %s)
+        AND (NOT EXISTS (SELECT 1 FROM {Accreditation._meta.db_table} a JOIN {Film._meta.db_table} f
+                         ON f.session_id = a.session_id
+                         WHERE f.id = o.film_id AND a.user_id = %s AND a.status = %s)
+             OR EXISTS (SELECT 1 FROM {Accreditation._meta.db_table} a JOIN {Film._meta.db_table} f
+                        ON f.session_id = a.session_id
+                        WHERE f.id = o.film_id AND a.user_id = %s AND a.status = %s)),
         (SELECT e.id FROM {ThreadEvent._meta.db_table} e
          WHERE e.offer_id = o.id AND e.author_id = %s AND e.client_id = %s AND e.client_id <> '' LIMIT 1)
     FROM {Offer._meta.db_table} o WHERE o.id = %s"""  # noqa: S608

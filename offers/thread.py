@@ -16,17 +16,19 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.sessions.models import Session
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User
+from accounts.models import Accreditation, AccreditationStatus, Membership, User
 from accounts.policy import account_readiness, is_festival_admin
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from festival.models import FilmTeamMember
+from festival.models import Film, FilmTeamMember
 from offers.models import Agreement, EventKind, Offer, OfferStatus, OfferVersion, Side, ThreadEvent
 from offers.selectors import terms_organisation_names
 from offers.terms import diff_terms, parse_terms, render_terms
@@ -44,24 +46,28 @@ def group_name(offer_id: int) -> str:
     return f"offer-thread-{offer_id}"
 
 
+def with_party_flags(offers: QuerySet[Offer], user: User) -> QuerySet[Offer]:
+    """``offers`` annotated with ``is_producer`` (on the film's team) and ``is_offeror`` (a member of the
+    offering organisation whose accreditation to the film's session has not been revoked, unless an
+    approved one replaced it: a revoked accreditation reaches the thread)."""
+    accreditations = Accreditation.objects.filter(user_id=user.pk, session_id=OuterRef("film__session_id"))
+    member = Exists(Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user_id=user.pk))
+    revoked = Exists(accreditations.filter(status=AccreditationStatus.REVOKED))
+    approved = Exists(accreditations.filter(status=AccreditationStatus.APPROVED))
+    return offers.annotate(
+        is_producer=Exists(FilmTeamMember.objects.filter(film_id=OuterRef("film_id"), user_id=user.pk)),
+        is_offeror=ExpressionWrapper(member & (~revoked | approved), output_field=BooleanField()),
+    )
+
+
 def party_side(user: User, offer: Offer) -> str | None:
-    """``producer`` for the film's team, ``offeror`` for the offering organisation's members, ``admin``
-    for festival admins (read only), None for everyone else. Drafts have no thread yet: only their
-    offeror sees them."""
+    """``producer`` for the film's team, ``offeror`` for the offering organisation's members (see
+    ``with_party_flags``), ``admin`` for festival admins (read only), None for everyone else. Drafts have
+    no thread yet: only their offeror sees them."""
     if not user.is_authenticated:
         return None
-    flags = (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            producer=Exists(FilmTeamMember.objects.filter(film_id=offer.film_id, user=OuterRef("pk"))),
-            offeror=Exists(
-                Membership.objects.filter(organisation_id=offer.organisation_id, user=OuterRef("pk"))
-            ),
-        )
-        .values_list("producer", "offeror")
-        .first()
-    )
-    producer, offeror = flags or (False, False)
+    flags = with_party_flags(Offer.objects.filter(pk=offer.pk), user).values_list("is_producer", "is_offeror")
+    producer, offeror = flags.first() or (False, False)
     return side_from_flags(user, offer, producer=producer, offeror=offeror)
 
 
@@ -84,6 +90,21 @@ def thread_side(user: User, offer: Offer) -> str:
     if side is None:
         raise NotFound(_("No such offer."))
     return side
+
+
+def thread_open(user: User, offer_id: int) -> tuple[Offer, str] | None:
+    """The offer and the user's side, or None, with the same work whether the offer exists or not: the
+    account's readiness is read in every case, then one query reads the offer with the user's party flags
+    (an outsider refused for a real offer and for a missing one cannot tell them apart by the time it
+    takes)."""
+    ready = account_readiness(user).ready
+    if not user.is_authenticated:
+        return None
+    offer = with_party_flags(Offer.objects.filter(pk=offer_id).select_related("film"), user).first()
+    if offer is None or not ready:
+        return None
+    side = side_from_flags(user, offer, producer=offer.is_producer, offeror=offer.is_offeror)  # type: ignore[attr-defined]
+    return None if side is None else (offer, side)
 
 
 def writer_side(user: User, offer: Offer) -> str:
@@ -203,24 +224,45 @@ _INSERT_EVENT_SQL = (
 # --- a plain message in one statement ---------------------------------------------------------------
 #
 # The live thread's hot path. One statement checks that the author is a writing party (the film's team
-# first, then the offering organisation, as ``side_from_flags``), that the thread is open and that this
-# client id was not used yet; bumps the offer's sequence number under its row lock (a concurrent message
-# waits and re-reads the bumped row); appends the event; and commits without waiting for the WAL flush
-# (asynchronous commit, for this transaction only: a disk that stalls a flush for 200 ms would otherwise
-# hold every socket behind it; only a crash of PostgreSQL itself within ~0.6 s could lose a message.
-# Counters, acceptances, declines, withdrawals and agreements keep synchronous commit: they are the deal).
-# No row back means one of the checks failed: the careful path (``negotiation.thread_message``) then
-# gives the exact answer. PostgreSQL only; run by Django's cursor in the REST path and by the event
-# loop's own pool (``core.async_db``) in the WebSocket path.
+# first, then the offering organisation unless barred by a revoked accreditation, as ``with_party_flags``
+# and ``side_from_flags``), that the account is still active with the password it had when the socket
+# checked its session last (a changed password ends other sessions), that it still has TOTP, that the
+# socket's session is still in the store and unexpired (a logout deletes it; NULL for REST, whose request
+# was just authenticated), that the thread is open and that this client id was not used yet; bumps the
+# offer's sequence number under its row lock (a concurrent message waits and re-reads the bumped row);
+# appends the event; and commits without waiting for the WAL flush (asynchronous commit, for this
+# transaction only: a disk that stalls a flush for 200 ms would otherwise hold every socket behind it;
+# only a crash of PostgreSQL itself within ~0.6 s could lose a message. Counters, acceptances, declines,
+# withdrawals and agreements keep synchronous commit: they are the deal). Every added check is an index
+# lookup inside the same statement: no extra round trip.
+# No row back means one of the checks failed: the careful path (``negotiation.thread_message``, after the
+# socket re-read its session) then gives the exact answer. PostgreSQL only; run by Django's cursor in the
+# REST path and by the event loop's own pool (``core.async_db``) in the WebSocket path.
 MESSAGE_SQL = f"""
 WITH writer AS (
     SELECT CASE
         WHEN EXISTS (SELECT 1 FROM {FilmTeamMember._meta.db_table} t
                      WHERE t.film_id = o.film_id AND t.user_id = %(user)s) THEN %(producer)s
         WHEN EXISTS (SELECT 1 FROM {Membership._meta.db_table} m
-                     WHERE m.organisation_id = o.organisation_id AND m.user_id = %(user)s) THEN %(offeror)s
+                     WHERE m.organisation_id = o.organisation_id AND m.user_id = %(user)s)
+         AND (NOT EXISTS (SELECT 1 FROM {Accreditation._meta.db_table} a
+                          WHERE a.user_id = %(user)s AND a.session_id = f.session_id
+                            AND a.status = %(revoked)s)
+              OR EXISTS (SELECT 1 FROM {Accreditation._meta.db_table} a
+                         WHERE a.user_id = %(user)s AND a.session_id = f.session_id
+                           AND a.status = %(approved)s))
+        THEN %(offeror)s
     END AS side
-    FROM {Offer._meta.db_table} o WHERE o.id = %(offer)s
+    FROM {Offer._meta.db_table} o
+    JOIN {Film._meta.db_table} f ON f.id = o.film_id
+    JOIN {User._meta.db_table} u ON u.id = %(user)s AND u.is_active
+         AND (%(password)s::text IS NULL OR u.password = %(password)s::text)
+    WHERE o.id = %(offer)s
+      AND EXISTS (SELECT 1 FROM {Authenticator._meta.db_table} k
+                  WHERE k.user_id = %(user)s AND k.type = %(totp)s)
+      AND (%(session)s::text IS NULL
+           OR EXISTS (SELECT 1 FROM {Session._meta.db_table} s
+                      WHERE s.session_key = %(session)s::text AND s.expire_date > %(now)s))
 ), bumped AS (
     UPDATE {Offer._meta.db_table} o SET last_seq = o.last_seq + 1, last_activity_at = %(now)s
     FROM writer w
@@ -239,22 +281,35 @@ RETURNING id, seq, side, set_config('synchronous_commit', 'off', true)
 
 @dataclass(frozen=True)
 class MessageDraft:
-    """A well-formed message about to be appended by MESSAGE_SQL (on either the sync or the async path)."""
+    """A well-formed message about to be appended by MESSAGE_SQL (on either the sync or the async path).
+    ``session_key`` and ``password``: the socket's session and the password hash it was checked with
+    (None on the REST path, whose request was just authenticated)."""
 
     user: User
     offer_id: int
     body: str
     client_id: str
     now: Any
+    session_key: str | None = None
+    password: str | None = None
 
     @classmethod
-    def of(cls, user: User, offer_id: int, body: object, client_id: object) -> MessageDraft | None:
+    def of(
+        cls,
+        user: User,
+        offer_id: int,
+        body: object,
+        client_id: object,
+        *,
+        session_key: str | None = None,
+        password: str | None = None,
+    ) -> MessageDraft | None:
         """The cleaned message, or None if its body or client id is malformed (the careful path says so)."""
         try:
             text, client = clean_body(body, required=True), clean_client_id(client_id)  # type: ignore[arg-type]
         except InvalidInput:
             return None
-        return cls(user, offer_id, text, client, timezone.now())
+        return cls(user, offer_id, text, client, timezone.now(), session_key, password)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -263,10 +318,15 @@ class MessageDraft:
             "body": self.body,
             "client": self.client_id,
             "now": self.now,
+            "session": self.session_key,
+            "password": self.password,
             "kind": EventKind.MESSAGE.value,
             "open": OfferStatus.SUBMITTED.value,
             "producer": Side.PRODUCER.value,
             "offeror": Side.OFFEROR.value,
+            "revoked": AccreditationStatus.REVOKED.value,
+            "approved": AccreditationStatus.APPROVED.value,
+            "totp": Authenticator.Type.TOTP.value,
         }
 
     def payload(self, seq: int, side: str) -> dict[str, Any]:

@@ -6,21 +6,23 @@ Run from the repository root with ``uvicorn --app-dir platform config.asgi:appli
 import gc
 import os
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 django_asgi_app = get_asgi_application()
 
 from config.websocket import websocket_urlpatterns  # noqa: E402  (needs Django set up first)
+from core.socket_gate import SiteOriginValidator  # noqa: E402
+from core.socket_session import SocketAuthMiddleware  # noqa: E402
 from screening.asgi import MediaDoors  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": MediaDoors(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The whole Origin must be the site's own; the user and the session the socket is bound to come
+        # from the session cookie or allauth's X-Session-Token (core.socket_session).
+        "websocket": SiteOriginValidator(SocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -1,10 +1,11 @@
-"""WebSocket routes. Each feature app adds its consumers here."""
+"""WebSocket routes. Each feature app adds its consumers here; the last route refuses every other path."""
 
 import os
 from typing import Any
 
-from django.urls import path
+from django.urls import path, re_path
 
+from core.socket_gate import refuse_unknown
 from offers.consumers import ThreadConsumer
 from payments.consumers import PaymentStatusConsumer
 from screening.consumers import CutProgressConsumer
@@ -19,3 +20,5 @@ if os.environ.get("BENCH_ECHO") == "1":  # the floor of `make bench` (tests/benc
     from offers.bench_echo import urlpatterns as bench_echo_urlpatterns
 
     websocket_urlpatterns += bench_echo_urlpatterns
+
+websocket_urlpatterns.append(re_path(r"", refuse_unknown))  # last: no traceback for unknown paths

@@ -171,7 +171,7 @@ async def test_a_resent_message_appears_once(world: World, offer: Offer) -> None
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
-        ("not json", "malformed"),
+        ("not json", "bad_json"),
         ("[1, 2]", "malformed"),
         ('{"no": "type"}', "malformed"),
         ('{"type": "explode"}', "unknown_type"),

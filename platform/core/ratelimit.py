@@ -1,0 +1,104 @@
+"""Rate limits per user, shared by every socket and every process (Redis), and by the REST API.
+
+A token bucket per key (``rate`` tokens a second, at most ``burst``) kept in Redis and updated by one Lua
+script, so that ten sockets, two servers and the REST API all draw from the same budget. Without Redis
+(the embedded default's in-memory cache) the bucket lives in the process.
+
+A socket does not ask Redis for every frame: ``SocketBudget`` takes a few tokens at once and spends them
+locally within a second (tokens it did not spend are gone, which only makes the limit stricter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+_TAKE = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 't', 's')
+local tokens = tonumber(state[1]) or burst
+local stamp = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local got = math.min(want, math.floor(tokens))
+tokens = tokens - got
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 's', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return got
+"""
+
+
+@dataclass
+class _LocalBucket:
+    tokens: float
+    stamp: float = field(default_factory=time.monotonic)
+
+
+_local: dict[str, _LocalBucket] = {}
+_local_lock = threading.Lock()
+
+
+def _take_locally(key: str, rate: float, burst: float, want: int) -> int:
+    with _local_lock:
+        bucket = _local.setdefault(key, _LocalBucket(tokens=burst))
+        now = time.monotonic()
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.stamp) * rate)
+        bucket.stamp = now
+        got = min(want, int(bucket.tokens))
+        bucket.tokens -= got
+        return got
+
+
+def rate_take(*, key: str, rate: float, burst: float, tokens: int = 1) -> int:
+    """Take up to ``tokens`` from ``key``'s bucket; returns how many were granted (0: over the limit)."""
+    backend = caches["default"]
+    full_key = backend.make_key(f"ratelimit:{key}")
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(full_key, write=True)
+        return int(client.eval(_TAKE, 1, full_key, rate, burst, tokens))
+    return _take_locally(full_key, rate, burst, tokens)
+
+
+def thread_rate() -> tuple[float, float]:
+    """Frames and REST actions of one user in negotiation threads: sustained rate per second, burst."""
+    return (
+        float(getattr(settings, "THREAD_RATE_PER_SECOND", 5.0)),
+        float(getattr(settings, "THREAD_RATE_BURST", 20.0)),
+    )
+
+
+def thread_key(user_id: int) -> str:
+    return f"thread:{user_id}"
+
+
+class SocketBudget:
+    """One socket's share of its user's bucket: a few tokens at a time, spent within ``LEASE_SECONDS``."""
+
+    LEASE = 4
+    LEASE_SECONDS = 1.0
+
+    def __init__(self, key: str, rate: float, burst: float) -> None:
+        self.key, self.rate, self.burst = key, rate, burst
+        self.left, self.leased_at = 0, 0.0
+
+    async def take(self) -> bool:
+        now = time.monotonic()
+        if self.left > 0 and now - self.leased_at < self.LEASE_SECONDS:
+            self.left -= 1
+            return True
+        want = max(1, min(self.LEASE, int(self.burst)))
+        granted = await asyncio.to_thread(
+            rate_take, key=self.key, rate=self.rate, burst=self.burst, tokens=want
+        )
+        if granted == 0:
+            self.left = 0
+            return False
+        self.left, self.leased_at = granted - 1, now
+        return True
