@@ -17,7 +17,7 @@ from accounts.models import Accreditation, AccreditationStatus, Membership, Orga
 from accounts.policy import account_readiness, is_festival_admin
 from festival.extensions import FilmAction
 from festival.models import Film
-from offers.models import Offer, OfferKind, OfferStatus, OfferVersion
+from offers.models import Offer, OfferKind, OfferStatus, OfferVersion, Side
 from offers.terms import (
     SCHEMAS,
     CompletionFundTerms,
@@ -233,6 +233,64 @@ def offers_of_user(*, user: User, film_id: int | None = None) -> QuerySet[Offer]
         .order_by("-updated_at")
     )
     return offers.filter(film_id=film_id) if film_id is not None else offers
+
+
+def offers_received(*, user: User, film_id: int | None = None) -> QuerySet[Offer]:
+    """Offers to the films of the user's producer teams, drafts excluded (they are the offeror's alone),
+    newest activity first."""
+    offers = (
+        Offer.objects.filter(film__team_members__user=user)
+        .exclude(status=OfferStatus.DRAFT)
+        .select_related("film", "organisation")
+        .prefetch_related("versions")
+        .distinct()
+        .order_by("-updated_at")
+    )
+    return offers.filter(film_id=film_id) if film_id is not None else offers
+
+
+def films_of_team_exist(*, user: User) -> bool:
+    return Film.objects.filter(team_members__user=user).exists()
+
+
+def awaits_answer_from(row: OfferRow, side: str) -> bool:
+    """An open offer whose latest terms came from the other side: ``side`` is to accept, counter or
+    decline (a submitted offer waits for the producers; a producers' counter waits for the offeror)."""
+    return row.offer.status == OfferStatus.SUBMITTED and row.version.side != side
+
+
+@dataclass(frozen=True)
+class OffersOverview:
+    """What a person's dashboard shows of offers: those to their films (as producers) and those of their
+    organisations (as offeror), and in each what waits for their answer."""
+
+    received: list[OfferRow]
+    received_awaiting: list[OfferRow]
+    made: list[OfferRow]
+    made_awaiting: list[OfferRow]
+    is_producer: bool
+    is_offeror: bool
+
+    @property
+    def awaiting_count(self) -> int:
+        return len(self.received_awaiting) + len(self.made_awaiting)
+
+
+def offers_overview(*, user: User) -> OffersOverview:
+    received = offer_rows(offers_received(user=user))
+    made = offer_rows(offers_of_user(user=user))
+    by_activity = _sort_key("activity")
+    received.sort(key=by_activity)
+    made.sort(key=by_activity)
+    return OffersOverview(
+        received=received,
+        received_awaiting=[row for row in received if awaits_answer_from(row, Side.PRODUCER)],
+        made=made,
+        made_awaiting=[row for row in made if awaits_answer_from(row, Side.OFFEROR)],
+        is_producer=films_of_team_exist(user=user),
+        is_offeror=bool(made)
+        or Accreditation.objects.filter(user=user, status=AccreditationStatus.APPROVED).exists(),
+    )
 
 
 def film_offer_actions(film: Film, user: User) -> list[FilmAction]:

@@ -24,7 +24,7 @@ from festival.models import Film
 from festival.selectors import film_for_viewer
 from offers import selectors, services
 from offers.forms import OfferForm
-from offers.models import Offer, OfferKind, OfferPolicy, OfferStatus
+from offers.models import Offer, OfferKind, OfferPolicy, OfferStatus, Side
 from offers.terms import FieldError
 from offers.terms.errors import field_error
 from offers.terms.labels import split_path
@@ -233,11 +233,21 @@ def offer_terms_schema(request: HttpRequest, kind: str) -> JsonResponse:
 def my_offers(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     film_id = request.GET.get("film", "")
-    offers = selectors.offers_of_user(user=user, film_id=int(film_id) if film_id.isdigit() else None)
+    film = int(film_id) if film_id.isdigit() else None
+    offers = selectors.offers_of_user(user=user, film_id=film)
+    received = selectors.offer_rows(selectors.offers_received(user=user, film_id=film))
     return render(
         request,
         "offers/my_offers.html",
-        {"rows": selectors.offer_rows(offers), "filtered": film_id.isdigit()},
+        {
+            "rows": selectors.offer_rows(offers),
+            "received": received,
+            "awaiting": [
+                row.offer.pk for row in received if selectors.awaits_answer_from(row, Side.PRODUCER)
+            ],
+            "is_producer": selectors.films_of_team_exist(user=user),
+            "filtered": film is not None,
+        },
     )
 
 

@@ -724,3 +724,75 @@ def test_a_draft_edit_changes_its_expiry_date(world: World) -> None:
     )
     assert response.status_code == 302
     assert Offer.objects.get(pk=draft.pk).expires_on == later
+
+
+# --- the dashboard: offers received, and what waits for an answer -----------------------------------------
+
+
+def _dashboard(user: Any) -> str:
+    response = logged_in_client(user).get(reverse("dashboard"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _section(html: str, css_class: str) -> str:
+    found = re.search(rf'<section class="card dashboard-offers {css_class}">(.*?)</section>', html, re.S)
+    assert found, f"no {css_class} section"
+    return found.group(1)
+
+
+def test_the_producers_dashboard_shows_the_offers_to_their_film_and_what_waits_for_them(
+    world: World,
+) -> None:
+    from offers import negotiation
+    from tests.offers.conftest import counter_terms, submitted_offer
+
+    waiting = [submitted_offer(world) for _ in range(3)]  # three offers wait on the producer's film
+    countered = submitted_offer(world)
+    negotiation.thread_counter(
+        user=world.producer, offer=countered, base_version=1, terms_data=counter_terms(2_000_000)
+    )
+    _draft(world)  # the offeror's own: never shown to the producers
+    received = _section(_dashboard(world.producer), "received-offers")
+    awaiting = re.search(r'<ul class="awaiting">(.*?)</ul>', received, re.S)
+    assert awaiting and "3 offers wait for your answer" in received
+    assert sorted(map(int, re.findall(r'data-offer="(\d+)"', awaiting.group(1)))) == sorted(
+        o.pk for o in waiting
+    )
+    for offer in [*waiting, countered]:  # every offer received is listed, with a link to its thread
+        assert f'href="{reverse("offer-thread", args=[offer.pk])}"' in received
+    assert len(re.findall(r"<tr data-offer=", received)) == 4  # not the draft
+
+
+def test_the_professionals_dashboard_shows_their_offers_and_the_counters_that_wait_for_them(
+    world: World,
+) -> None:
+    from offers import negotiation
+    from tests.offers.conftest import counter_terms, submitted_offer
+
+    plain = submitted_offer(world)  # waits for the producers, not for the professional
+    countered = submitted_offer(world)
+    negotiation.thread_counter(
+        user=world.producer, offer=countered, base_version=1, terms_data=counter_terms(2_000_000)
+    )
+    draft = _draft(world)
+    html = _dashboard(world.pro)
+    made = _section(html, "made-offers")
+    awaiting = re.search(r'<ul class="awaiting">(.*?)</ul>', made, re.S)
+    assert awaiting and re.findall(r'data-offer="(\d+)"', awaiting.group(1)) == [str(countered.pk)]
+    assert "1 counter-offer waits for your answer" in made
+    assert f'href="{reverse("offer-thread", args=[plain.pk])}"' in made
+    assert f'href="{reverse("offer-edit", args=[draft.pk])}"' in made
+    assert "received-offers" not in html  # no film of their own
+
+
+def test_the_producers_my_offers_page_lists_the_offers_received(world: World) -> None:
+    from tests.offers.conftest import submitted_offer
+
+    offers = [submitted_offer(world) for _ in range(3)]
+    html = logged_in_client(world.producer).get(reverse("my-offers")).content.decode()
+    assert "No offer has been submitted to your films yet." not in html
+    for offer in offers:
+        assert f'<tr data-offer="{offer.pk}">' in html
+        assert f'href="{reverse("offer-thread", args=[offer.pk])}"' in html
+    assert html.count("waits for your answer") == 3
