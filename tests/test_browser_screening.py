@@ -9,13 +9,14 @@ producer then reads the viewing report.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from screening.media.binary import ffmpeg_binary
-from tests.live import CHROMIUM, CHROMIUM_FLAGS, browser_login, needs_chromium, person
+from tests.live import CHROMIUM, CHROMIUM_FLAGS, _start_server, browser_login, needs_chromium, person
 
 pytestmark = [pytest.mark.slow, needs_chromium]
 
@@ -111,5 +112,136 @@ def test_restrict_upload_watch_and_report(server_with_screener: tuple[str, Path]
             producer.wait_for_load_state()
             assert viewer_person["email"] in producer.content()
             assert producer.locator("svg polyline").count() == 1
+        finally:
+            browser.close()
+
+
+# --- Issue 11, item 2: a screener much longer than (player buffer + URL lifetime) plays to its end -----
+
+PLAYER_BUFFER_SECONDS = 60  # player.js: BUFFER_SECONDS, the most hls.js keeps ahead
+URL_TTL_SECONDS = 5
+GRANT_TTL_SECONDS = 30  # shorter than the film: heartbeats keep the grant alive
+LONG_SECONDS = 4 * (PLAYER_BUFFER_SECONDS + URL_TTL_SECONDS) + 20  # 280 s, 140 segments of 2 s
+
+
+@pytest.fixture(scope="module")
+def server_with_short_lifetimes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The embedded server with every lifetime shortened (settings read from the environment) and 2 s
+    segments, so that a cheap screener is long in segments and outlives every lifetime several times."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SCREENING_URL_TTL_SECONDS", str(URL_TTL_SECONDS))
+        patch.setenv("SCREENING_GRANT_TTL_SECONDS", str(GRANT_TTL_SECONDS))
+        patch.setenv("SCREENING_SEGMENT_SECONDS", "2")
+        patch.setenv("SCREENING_HEARTBEAT_SECONDS", "5")
+        yield from _start_server(tmp_path_factory)
+
+
+def _long_clip(path: Path) -> Path:
+    """A tiny, low frame rate testsrc2 with a tone: long in time, cheap to make and to package."""
+    subprocess.run(
+        [
+            ffmpeg_binary(),
+            *("-loglevel", "error", "-y"),
+            *("-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=10:duration={LONG_SECONDS}"),
+            *("-f", "lavfi", "-i", f"sine=duration={LONG_SECONDS}"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "32k"),
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def _wait_position(page: Any, seconds: float, timeout_ms: int = 120_000) -> None:
+    page.wait_for_function(
+        "(s) => document.querySelector('video').currentTime > s", arg=seconds, timeout=timeout_ms
+    )
+
+
+def _seek(page: Any, seconds: float) -> None:
+    """Seek with the player's own bar, as a viewer drags it."""
+    page.evaluate(
+        """(s) => { const bar = document.querySelector('[data-control=seek]');
+                    bar.value = String(s); bar.dispatchEvent(new Event('change')); }""",
+        seconds,
+    )
+
+
+def test_a_long_screener_plays_to_its_end_with_seeks_under_one_mark(
+    server_with_short_lifetimes: tuple[str, Path], tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, _ = server_with_short_lifetimes
+    clip = _long_clip(tmp_path / "feature.mp4")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            producer = browser_login(browser, base, "juliana.ospina@demo.example", "en")
+            film_url = _first_toulouse_film(producer, base)
+            producer.click("text=Screener and viewing reports")
+            producer.set_input_files("[data-uploader] input[type=file]", str(clip))
+            producer.click("[data-uploader] button[type=submit]")
+            producer.wait_for_function(
+                "() => [...document.querySelectorAll('[data-cut] [data-field=status]')]"
+                ".some(e => e.classList.contains('status-ready'))",
+                timeout=240_000,
+            )
+
+            viewer_person = person("professional", 0)
+            viewer = browser_login(browser, base, viewer_person["email"], "en")
+            viewer.goto(film_url.rstrip("/") + "/watch/")
+            # Before a stream: no mark, no controls; the video has no native controls (no second,
+            # greyed-out full-screen button).
+            assert viewer.locator(".watermark").is_hidden()
+            assert viewer.evaluate("() => document.querySelector('video').controls") is False
+            viewer.click("[data-action=start]")
+            viewer.wait_for_function("() => document.querySelector('video').currentTime > 1", timeout=60_000)
+            duration = viewer.evaluate("() => document.querySelector('video').duration")
+            assert duration >= LONG_SECONDS - 2
+            viewer.evaluate("() => { document.querySelector('video').playbackRate = 4; }")
+
+            # The one full-screen control takes the frame, so the mark stays on the picture.
+            viewer.click("[data-action=fullscreen]")
+            viewer.wait_for_function("() => document.fullscreenElement?.classList.contains('player-frame')")
+            assert viewer.evaluate(
+                "() => document.fullscreenElement.contains(document.querySelector('.watermark'))"
+            )
+            assert viewer.locator(".watermark").is_visible()
+            assert viewer_person["email"] in viewer.locator(".watermark").inner_text()
+            viewer.click("[data-action=fullscreen]")
+            viewer.wait_for_function("() => document.fullscreenElement === null")
+
+            _wait_position(viewer, 30)
+            _seek(viewer, duration * 0.7)  # forward, far beyond the buffer
+            _wait_position(viewer, duration * 0.7 + 10)
+            _seek(viewer, 110)  # back, to a part not buffered, minutes after the playlist was read
+            _wait_position(viewer, 115)
+            assert viewer.evaluate("() => document.querySelector('video').currentTime") < duration * 0.7
+            viewer.wait_for_function("() => document.querySelector('video').ended", timeout=240_000)
+            assert viewer.locator(".player-status").inner_text().strip() == ""
+            assert viewer.locator(".player-cover").is_hidden()
+            played = viewer.evaluate(
+                """() => { const p = document.querySelector('video').played; let total = 0;
+                           for (let i = 0; i < p.length; i += 1) total += p.end(i) - p.start(i);
+                           return total; }"""
+            )
+            assert played >= duration * 0.6  # 0-30 s, then from 110 s to the end
+
+            # Starting on another device ends this stream: the cover comes back without the old mark.
+            other = browser.new_context(
+                locale="en",
+                viewport={"width": 800, "height": 600},
+                storage_state=viewer.context.storage_state(),
+            )
+            phone = other.new_page()
+            phone.context.clear_cookies(name="fip_device")
+            phone.goto(film_url.rstrip("/") + "/watch/")
+            phone.click("[data-action=start]")
+            phone.wait_for_function("() => document.querySelector('video').currentTime > 0.5", timeout=60_000)
+            viewer.wait_for_selector(".player-cover:not([hidden])", timeout=30_000)
+            assert "another device" in viewer.locator(".player-status").inner_text()
+            assert viewer.locator(".watermark").is_hidden()
+            assert viewer.locator(".watermark").inner_text().strip() == ""
         finally:
             browser.close()
