@@ -9,6 +9,7 @@ duplicated, late or replayed events change nothing twice.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import stripe
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
-from accounts.policy import account_readiness
+from accounts.policy import account_readiness, is_festival_admin
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, NotFound
 from offers.agreement_selectors import agreements_visible_to
@@ -26,14 +27,18 @@ from payments.fees import current_fee_bp, fee_of
 from payments.gateway import call, gateway
 from payments.models import (
     PAYABLE,
+    CheckoutSession,
     ConnectedAccount,
+    Dispute,
     Instalment,
     InstalmentKind,
     InstalmentStatus,
     LedgerKind,
+    StrayPayment,
+    StrayStatus,
 )
 from payments.schedules import instalment_transition, instalments_release
-from payments.tasks import send_receipt
+from payments.tasks import resolve_dispute, send_receipt
 
 SETTLED = frozenset({InstalmentStatus.PAID, InstalmentStatus.REFUNDED})
 
@@ -78,8 +83,17 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
                 _("The producer company has not finished connecting to Stripe; it cannot be paid yet."),
                 code="payee_not_connected",
             )
-        if locked.status == InstalmentStatus.PROCESSING and locked.checkout_session_id:
-            _expire_session(client, locked)
+        expired = [
+            _expire_session(client, opened)
+            for opened in CheckoutSession.objects.select_for_update().filter(
+                instalment=locked, closed_at__isnull=True
+            )
+        ]
+        if (
+            locked.checkout_session_id
+            and not CheckoutSession.objects.filter(stripe_id=locked.checkout_session_id).exists()
+        ):  # an attempt from before sessions had rows of their own
+            expired.append(_expire_session(client, _session_row(locked, locked.checkout_session_id)))
         attempt = locked.attempts + 1
         fee_minor = fee_of(locked.amount_minor, current_fee_bp())
         agreement = locked.schedule.agreement
@@ -109,6 +123,9 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
                     "description": name,
                 },
                 "metadata": metadata,
+                # The payer pays the agreed amount in the agreed currency: Adaptive Pricing would charge
+                # another currency, which is not the instalment
+                "adaptive_pricing": {"enabled": False},
                 "client_reference_id": str(locked.pk),
                 "customer_email": user.email,
                 "locale": user.language if user.language in ("es", "fr", "en") else "auto",
@@ -116,12 +133,20 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
                 "cancel_url": cancel_url,
             },
         )
+        CheckoutSession.objects.create(
+            instalment=locked, stripe_id=session.id, attempt=attempt, opened_by=user
+        )
         instalment_transition(
             locked,
             InstalmentStatus.PROCESSING,
             actor=user,
             action="payments.checkout_started",
-            data={"attempt": attempt, "checkout_session": session.id, "fee_minor": fee_minor},
+            data={
+                "attempt": attempt,
+                "checkout_session": session.id,
+                "fee_minor": fee_minor,
+                "expired_sessions": expired,
+            },
             attempts=attempt,
             checkout_by=user,
             checkout_session_id=session.id,
@@ -131,23 +156,33 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
     return str(session.url)
 
 
-def _expire_session(client: stripe.StripeClient, instalment: Instalment) -> None:
-    """Close the previous attempt's session before opening another, so one instalment is never paid
-    twice; a session that cannot be expired has been paid, and the webhook will say so."""
+def _session_row(instalment: Instalment, session_id: str) -> CheckoutSession:
+    return CheckoutSession.objects.create(
+        instalment=instalment,
+        stripe_id=session_id,
+        attempt=instalment.attempts,
+        opened_by=instalment.checkout_by,
+    )
+
+
+def _expire_session(client: stripe.StripeClient, opened: CheckoutSession) -> str:
+    """Close an earlier attempt's session before opening another, so one instalment is never paid
+    twice; a session that cannot be expired has been paid, and its webhook will say so. Returns its id."""
     try:
-        call(
-            client.v1.checkout.sessions.expire,
-            "checkout.expire",
-            instalment.checkout_session_id,
-            on=instalment.checkout_session_id,
-        )
+        call(client.v1.checkout.sessions.expire, "checkout.expire", opened.stripe_id, on=opened.stripe_id)
+        status = "expired"
     except stripe.InvalidRequestError:
-        session: Any = client.v1.checkout.sessions.retrieve(instalment.checkout_session_id)
-        if session.status != "expired":
+        session: Any = client.v1.checkout.sessions.retrieve(opened.stripe_id)
+        status = str(session.status)
+        settled_apart = StrayPayment.objects.filter(payment_intent_id=str(session.payment_intent or "-"))
+        if status != "expired" and not (status == "complete" and settled_apart.exists()):
             raise Conflict(
                 _("The previous payment is being confirmed by Stripe; wait a moment before paying again."),
                 code="payment_pending",
             ) from None
+    opened.closed_at, opened.closed_as = timezone.now(), status
+    opened.save(update_fields=["closed_at", "closed_as"])
+    return opened.stripe_id
 
 
 def _instalment_for(metadata: Any) -> Instalment | None:
@@ -160,7 +195,9 @@ def _instalment_for(metadata: Any) -> Instalment | None:
 
 def payment_settle(payment_intent_id: str) -> str:
     """Re-read the PaymentIntent; if it succeeded for one of our instalments, mark it paid, transfer the
-    money less the fee to the producer company, and post the ledger. Returns what was done."""
+    money less the fee to the producer company, and post the ledger. Money for an instalment that is not
+    waiting for it (paid already, refunded, or a different amount) is refunded and posted instead
+    (``_stray_payment``). Returns what was done."""
     client = gateway()
     intent: Any = client.v1.payment_intents.retrieve(payment_intent_id)
     instalment = _instalment_for(intent.metadata)
@@ -168,24 +205,16 @@ def payment_settle(payment_intent_id: str) -> str:
         return "ignored: not one of our payments"
     if intent.status != "succeeded":
         return f"ignored: the payment is {intent.status}"
-    if intent.amount_received != instalment.amount_minor or intent.currency.upper() != instalment.currency:
-        with transaction.atomic():
-            audit_record(
-                action="payments.amount_mismatch",
-                actor=None,
-                organisation=instalment.payee_organisation,
-                target=instalment,
-                data={
-                    "payment_intent": intent.id,
-                    "received": intent.amount_received,
-                    "currency": intent.currency,
-                },
-            )
-        return "ignored: the amount does not match the instalment"
     with transaction.atomic():
         locked = Instalment.objects.select_for_update().select_related("schedule").get(pk=instalment.pk)
-        if locked.status in SETTLED:
+        if locked.payment_intent_id == intent.id:
             return "ignored: already settled"
+        if intent.amount_received != locked.amount_minor or intent.currency.upper() != locked.currency:
+            return _stray_payment(client, locked, intent, "amount_mismatch")
+        if locked.status in SETTLED:
+            return _stray_payment(client, locked, intent, "already_paid")
+        if locked.status not in PAYABLE:
+            return _stray_payment(client, locked, intent, "not_payable")
         account = ConnectedAccount.objects.get(organisation_id=locked.payee_organisation_id)
         charge: Any = client.v1.charges.retrieve(intent.latest_charge)
         net = locked.amount_minor - locked.fee_minor
@@ -241,7 +270,123 @@ def payment_settle(payment_intent_id: str) -> str:
             paid_at=timezone.now(),
         )
         transaction.on_commit(lambda: send_receipt.delay(paid.pk))
+        _resolve_waiting_disputes(charge.id)
     return "processed: paid"
+
+
+# Stripe's refusals of a refund that retrying will not change: the money is held for an admin. Anything
+# else (Stripe unreachable, a 5xx) fails the webhook, which Stripe then delivers again.
+PERMANENT_REFUSALS = (stripe.InvalidRequestError, stripe.CardError, stripe.PermissionError)
+
+
+def _stray_payment(client: stripe.StripeClient, locked: Instalment, intent: Any, reason: str) -> str:
+    """Money for ``locked`` that it was not waiting for: post it as owed back to the payer, then refund
+    it in full (``stray.refund`` keyed by the PaymentIntent, so once however often this runs). If Stripe
+    refuses, the money stays posted as owed, held for an admin (``stray_payment_refund``)."""
+    stray = StrayPayment.objects.select_for_update().filter(payment_intent_id=intent.id).first()
+    if stray is not None and stray.status == StrayStatus.REFUNDED:
+        return "ignored: already refunded"
+    if stray is None:
+        stray = StrayPayment.objects.create(
+            instalment=locked,
+            payment_intent_id=intent.id,
+            charge_id=str(intent.latest_charge),
+            amount_minor=int(intent.amount_received),
+            currency=str(intent.currency).upper(),
+            reason=reason,
+            status=StrayStatus.HELD,
+        )
+        ledger.post(
+            kind=LedgerKind.STRAY_CHARGE,
+            stripe_object_id=stray.charge_id,
+            instalment=locked,
+            currency=stray.currency,
+            legs=ledger.move(ledger.STRIPE_BALANCE, ledger.owed_to(locked), stray.amount_minor),
+        )
+        audit_record(
+            action="payments.stray_payment_received",
+            actor=None,
+            organisation=locked.payer_organisation,
+            target=locked,
+            data={
+                "payment_intent": intent.id,
+                "charge": stray.charge_id,
+                "amount_minor": stray.amount_minor,
+                "currency": stray.currency,
+                "reason": reason,
+            },
+        )
+    _resolve_waiting_disputes(stray.charge_id)
+    try:
+        _refund_stray(client, stray, actor=None)
+    except PERMANENT_REFUSALS as exc:
+        stray.detail = (exc.user_message or str(exc))[:500]
+        stray.save(update_fields=["detail", "updated_at"])
+        audit_record(
+            action="payments.stray_payment_held",
+            actor=None,
+            organisation=locked.payer_organisation,
+            target=locked,
+            data={"payment_intent": intent.id, "charge": stray.charge_id, "refusal": stray.detail},
+        )
+        return "processed: paid twice, held for an admin"
+    return "processed: paid twice, refunded" if reason == "already_paid" else f"processed: {reason}, refunded"
+
+
+def _refund_stray(client: stripe.StripeClient, stray: StrayPayment, *, actor: User | None) -> None:
+    refund: Any = call(
+        client.v1.refunds.create,
+        "stray.refund",
+        stray.payment_intent_id,
+        params={
+            "payment_intent": stray.payment_intent_id,
+            "reason": "duplicate",
+            "metadata": {"instalment_id": str(stray.instalment_id), "stray": "true"},
+        },
+    )
+    instalment = stray.instalment
+    ledger.post(
+        kind=LedgerKind.STRAY_REFUND,
+        stripe_object_id=refund.id,
+        instalment=instalment,
+        currency=stray.currency,
+        legs=ledger.move(ledger.owed_to(instalment), ledger.STRIPE_BALANCE, stray.amount_minor),
+    )
+    stray.status, stray.refund_id = StrayStatus.REFUNDED, refund.id
+    stray.save(update_fields=["status", "refund_id", "updated_at"])
+    audit_record(
+        action="payments.stray_payment_refunded",
+        actor=actor,
+        organisation=instalment.payer_organisation,
+        target=instalment,
+        data={"payment_intent": stray.payment_intent_id, "charge": stray.charge_id, "refund": refund.id},
+    )
+
+
+def stray_payment_refund(*, user: User, stray: StrayPayment) -> StrayPayment:
+    """An admin refunds a payment that was held because Stripe refused its automatic refund."""
+    if not is_festival_admin(user):
+        raise Forbidden(_("Only festival admins refund a payment."), code="admins_only")
+    client = gateway()
+    with transaction.atomic():
+        locked = StrayPayment.objects.select_for_update().select_related("instalment").get(pk=stray.pk)
+        if locked.status == StrayStatus.REFUNDED:
+            raise Conflict(_("This payment has been refunded already."), code="already_refunded")
+        try:
+            _refund_stray(client, locked, actor=user)
+        except stripe.StripeError as exc:
+            raise Conflict(
+                _("Stripe refused the refund: %(reason)s") % {"reason": exc.user_message or str(exc)},
+                code="stripe_refused",
+            ) from None
+    return locked
+
+
+def _resolve_waiting_disputes(charge_id: str) -> None:
+    """Disputes that arrived before this charge was known are re-read once it is recorded."""
+    waiting = Dispute.objects.filter(charge_id=charge_id, instalment__isnull=True)
+    for dispute_id in waiting.values_list("stripe_id", flat=True):
+        transaction.on_commit(partial(resolve_dispute.delay, dispute_id))
 
 
 def payment_failed(payment_intent_id: str) -> str:
@@ -275,7 +420,15 @@ def checkout_completed(session_id: str) -> str:
     session: Any = gateway().v1.checkout.sessions.retrieve(session_id)
     if not session.payment_intent:
         return "ignored: no payment on this session"
+    _session_closed(session)
     return payment_settle(str(session.payment_intent))
+
+
+def _session_closed(session: Any) -> None:
+    if session.status in ("complete", "expired"):
+        CheckoutSession.objects.filter(stripe_id=session.id, closed_at__isnull=True).update(
+            closed_at=timezone.now(), closed_as=str(session.status)
+        )
 
 
 def checkout_expired(session_id: str) -> str:
@@ -286,6 +439,7 @@ def checkout_expired(session_id: str) -> str:
         return "ignored: not one of our sessions"
     if session.status != "expired":
         return f"ignored: the session is {session.status}"
+    _session_closed(session)
     with transaction.atomic():
         locked = Instalment.objects.select_for_update().get(pk=instalment.pk)
         if locked.status != InstalmentStatus.PROCESSING or locked.checkout_session_id != session.id:

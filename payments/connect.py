@@ -40,7 +40,7 @@ def connect_onboarding_link(
     client = gateway()
     account = ConnectedAccount.objects.filter(organisation=organisation).first()
     if account is None:
-        created = call(
+        created: Any = call(
             client.v1.accounts.create,
             "account.create",
             organisation.pk,
@@ -62,13 +62,30 @@ def connect_onboarding_link(
                     target=account,
                     data={"stripe_account_id": created.id},
                 )
-    link = client.v1.account_links.create(
+    # Each request for a link is the next one of this account: its number is in the idempotency key, so
+    # the client's network retries get the same link and a new request (one expired, or used) a fresh one
+    with transaction.atomic():
+        locked = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
+        locked.links_issued += 1
+        locked.save(update_fields=["links_issued"])
+        audit_record(
+            action="payments.onboarding_link_issued",
+            actor=user,
+            organisation=organisation,
+            target=locked,
+            data={"link": locked.links_issued},
+        )
+    link: Any = call(
+        client.v1.account_links.create,
+        "account.link",
+        locked.stripe_account_id,
+        locked.links_issued,
         params={
-            "account": account.stripe_account_id,
+            "account": locked.stripe_account_id,
             "type": "account_onboarding",
             "return_url": return_url,
             "refresh_url": refresh_url,
-        }
+        },
     )
     return str(link.url)
 

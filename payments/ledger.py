@@ -6,6 +6,8 @@ Accounts, with debits positive and credits negative:
 - ``stripe_balance``: the platform's balance at Stripe (an asset);
 - ``due_to:<organisation id>``: what the platform holds for a producer company until it is transferred;
 - ``platform_fees``: the platform's fee revenue;
+- ``owed_to:<organisation id>``: money a payer paid that was not due (an instalment paid twice), until
+  it is refunded;
 - ``disputed_funds`` and ``dispute_losses``: money Stripe withdrew for a dispute, and what was lost.
 
 A paid instalment of 100 with a fee of 5 posts: charge (stripe_balance +100, due_to -100), fee
@@ -33,6 +35,11 @@ def due_to(instalment: Instalment) -> str:
     return f"due_to:{instalment.payee_organisation_id}"
 
 
+def owed_to(instalment: Instalment) -> str:
+    """Money the payer's company paid that was not due (a second payment): owed back until refunded."""
+    return f"owed_to:{instalment.payer_organisation_id}"
+
+
 class LedgerUnbalanced(Exception):
     """A movement whose entries do not sum to zero in each currency: a bug, never posted."""
 
@@ -44,10 +51,16 @@ class Leg:
 
 
 def post(
-    *, kind: LedgerKind, stripe_object_id: str, instalment: Instalment, legs: Iterable[Leg]
+    *,
+    kind: LedgerKind,
+    stripe_object_id: str,
+    instalment: Instalment,
+    legs: Iterable[Leg],
+    currency: str | None = None,
 ) -> LedgerTransaction | None:
-    """Post one balanced movement in the instalment's currency; None when this Stripe object was posted
-    under this kind already (a webhook delivered twice, a retried call)."""
+    """Post one balanced movement in the instalment's currency (or ``currency``: money that came in
+    another); None when this Stripe object was posted under this kind already (a webhook delivered
+    twice, a retried call)."""
     legs = [leg for leg in legs if leg.amount_minor != 0]
     if sum(leg.amount_minor for leg in legs) != 0:
         raise LedgerUnbalanced(f"{kind} {stripe_object_id}: {legs}")
@@ -65,7 +78,7 @@ def post(
             transaction=movement,
             account=leg.account,
             amount_minor=leg.amount_minor,
-            currency=instalment.currency,
+            currency=currency or instalment.currency,
         )
         for leg in legs
     )

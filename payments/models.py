@@ -18,6 +18,9 @@ class ConnectedAccount(models.Model):
     charges_enabled = models.BooleanField(_("charges enabled"), default=False)
     payouts_enabled = models.BooleanField(_("payouts enabled"), default=False)
     requirements_due = models.JSONField(_("requirements due"), default=list, blank=True)
+    # Onboarding links asked for: the number of the next one is part of its idempotency key, so a
+    # network retry of one request gets the same link and a new request a fresh one
+    links_issued = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
@@ -185,19 +188,27 @@ class WebhookOutcome(models.TextChoices):
     PROCESSED = "processed", _("Processed")
     IGNORED = "ignored", _("Ignored")
     FAILED = "failed", _("Failed, Stripe will resend it")
-    BAD_SIGNATURE = "bad_signature", _("Bad signature")
+    BAD_SIGNATURE = "bad_signature", _("Bad signature or timestamp")
+    MALFORMED = "malformed", _("Signed, but not an event")
 
 
 class WebhookEvent(models.Model):
     """Every webhook delivery we were sent: a verified event once by its id (Stripe resends it until
-    it is acknowledged), a delivery with a bad signature as a record of the attempt only."""
+    it is acknowledged), a signed body that is not an event with its bytes and no id, a delivery with a
+    bad signature or a timestamp outside the tolerance as a record of the attempt only (its hash).
+
+    ``body`` is the truth: the bytes exactly as received and verified (a ``bytea``, which holds what
+    PostgreSQL's ``text`` and ``jsonb`` cannot: NUL, lone surrogate escapes, any encoding). ``payload`` is
+    a parsed copy for reading, kept when the JSON holds only what ``core.text`` accepts; Stripe's decimal
+    fields stay the strings Stripe sent (``"amount_decimal": "2000"``), never floats or Decimals."""
 
     stripe_event_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(max_length=16, choices=WebhookOutcome.choices)
     detail = models.CharField(max_length=500, blank=True)
-    payload = models.JSONField(null=True, blank=True)  # verified events only
+    payload = models.JSONField(null=True, blank=True)  # the parsed copy, when it is safe to keep
+    body = models.BinaryField(null=True, blank=True)  # the signed bytes, as received
     body_sha256 = models.CharField(max_length=64)
     deliveries = models.PositiveIntegerField(default=1)
     received_at = models.DateTimeField(auto_now_add=True)
@@ -222,6 +233,8 @@ class LedgerKind(models.TextChoices):
     DISPUTE = "dispute", _("Dispute: funds withdrawn")
     DISPUTE_WON = "dispute_won", _("Dispute won: funds reinstated")
     DISPUTE_LOST = "dispute_lost", _("Dispute lost")
+    STRAY_CHARGE = "stray_charge", _("Payment not due: received")
+    STRAY_REFUND = "stray_refund", _("Payment not due: refunded")
 
 
 class LedgerTransaction(models.Model):
@@ -258,3 +271,90 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.amount_minor} {self.currency}"
+
+
+class CheckoutSession(models.Model):
+    """Every Checkout Session opened for an instalment. The newest is the pending attempt; opening another
+    expires every one still open (``closed_at`` empty), so no two can take the instalment's money."""
+
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, related_name="checkout_sessions")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    attempt = models.PositiveIntegerField()
+    opened_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_as = models.CharField(max_length=16, blank=True)  # Stripe's status then: expired, complete
+
+    class Meta:
+        ordering = ["instalment", "attempt", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} ({self.closed_as or 'open'})"
+
+
+class StrayStatus(models.TextChoices):
+    REFUNDED = "refunded", _("Refunded to the payer")
+    HELD = "held", _("Held for an admin")
+
+
+class StrayPayment(models.Model):
+    """Money Stripe took for an instalment that was not waiting for it (already paid on another session,
+    refunded, or a different amount): posted to the ledger as owed back to the payer and refunded at
+    once, or held for an admin when Stripe refuses the refund."""
+
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, related_name="stray_payments")
+    payment_intent_id = models.CharField(max_length=255, unique=True)
+    charge_id = models.CharField(max_length=255)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=32)  # already_paid, not_payable, amount_mismatch
+    status = models.CharField(max_length=16, choices=StrayStatus.choices)
+    refund_id = models.CharField(max_length=255, blank=True)
+    detail = models.CharField(max_length=500, blank=True)  # Stripe's refusal, when held
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("payment not due")
+        verbose_name_plural = _("payments not due")
+
+    def __str__(self) -> str:
+        return f"{self.charge_id} {self.amount_minor} {self.currency} ({self.status})"
+
+
+# A dispute's statuses after which it needs nothing more (won, lost, an inquiry closed, one prevented);
+# any other status, including one Stripe adds later, keeps the agreement flagged for admins.
+DISPUTE_CLOSED = frozenset({"won", "lost", "warning_closed", "prevented"})
+
+
+class Dispute(models.Model):
+    """A Stripe dispute (a chargeback, or an inquiry: ``warning_*``) as last re-read from Stripe. Its
+    instalment is empty while the disputed charge is not known yet; it is filled in when the charge's
+    events arrive or reconciliation runs. An agreement is flagged while any of its disputes is open."""
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    charge_id = models.CharField(max_length=255, db_index=True)
+    instalment = models.ForeignKey(
+        Instalment, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=32)
+    reason = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.status}"
+
+    @property
+    def open(self) -> bool:
+        return self.status not in DISPUTE_CLOSED

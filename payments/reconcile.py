@@ -1,10 +1,14 @@
-"""Reconciliation: the ledger against itself (every movement balances) and against Stripe's objects (each
-charge, transfer, reversal, refund and dispute says what the ledger says, and every transfer Stripe has
-in a deal's transfer group is in the ledger). Run by ``manage.py reconcile_payments`` and the staff page.
+"""Reconciliation: the ledger against itself (every movement balances) and against Stripe's objects. Every
+charge and transfer Stripe has in a deal's transfer group is compared, not only those the ledger knows:
+each charge is an instalment's payment or a payment not due (refunded, or held for an admin), and says
+what the ledger says (amount, refunds, transfer, reversal); every dispute Stripe has on those charges is
+recorded and its withdrawal, reinstatement or loss posted. Disputes still waiting for their charge are
+re-read first. Run by ``manage.py reconcile_payments`` and the staff page.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,13 +19,26 @@ from django.utils.translation import gettext as _
 
 from payments import ledger
 from payments.gateway import gateway
-from payments.models import ConnectedAccount, Instalment, LedgerEntry, LedgerKind, PaymentSchedule
+from payments.models import (
+    ConnectedAccount,
+    Dispute,
+    Instalment,
+    LedgerEntry,
+    LedgerKind,
+    PaymentSchedule,
+    StrayPayment,
+    StrayStatus,
+)
+from payments.refunds import dispute_update, withdrawn_and_reinstated
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Report:
     checked: int = 0  # Stripe objects compared
     problems: list[str] = field(default_factory=list)
+    disputes: list[dict[str, Any]] = field(default_factory=list)  # Stripe's, on the deals' charges
 
     @property
     def ok(self) -> bool:
@@ -47,14 +64,134 @@ def reconcile() -> Report:
             % {"id": movement, "currency": currency, "total": total}
         )
     client = gateway()
+    _waiting_disputes(report)
     posted = _posted()
     destinations = dict(ConnectedAccount.objects.values_list("organisation_id", "stripe_account_id"))
     moved = Instalment.objects.filter(~Q(charge_id="")).select_related("schedule").order_by("pk")
     for instalment in moved:
         _instalment(client, instalment, posted, destinations, report)
-    for schedule in PaymentSchedule.objects.filter(instalments__in=moved).distinct():
+    attempted = Q(instalments__attempts__gt=0) | ~Q(instalments__charge_id="")
+    for schedule in PaymentSchedule.objects.filter(attempted).distinct().order_by("pk"):
         _transfer_group(client, schedule, report)
+        _charges(client, schedule, posted, report)
     return report
+
+
+def _waiting_disputes(report: Report) -> None:
+    """Disputes recorded before their charge was known: re-read now, and named if still not tied."""
+    for waiting in Dispute.objects.filter(instalment__isnull=True).order_by("pk"):
+        try:
+            dispute_update(waiting.stripe_id)
+        except stripe.StripeError as exc:
+            log.warning("Dispute %s could not be re-read: %s", waiting.stripe_id, exc)
+        waiting.refresh_from_db()
+        if waiting.instalment_id is None:
+            report.problems.append(
+                _("Dispute %(id)s (%(status)s) on charge %(charge)s: the charge is not known here yet.")
+                % {"id": waiting.stripe_id, "status": waiting.status, "charge": waiting.charge_id}
+            )
+
+
+def _charges(
+    client: stripe.StripeClient, schedule: PaymentSchedule, posted: dict[tuple[str, str], int], report: Report
+) -> None:
+    """Every charge Stripe has in the deal's transfer group, and every dispute on them."""
+    known = set(schedule.instalments.exclude(charge_id="").values_list("charge_id", flat=True))
+    strays = {s.charge_id: s for s in StrayPayment.objects.filter(instalment__schedule=schedule)}
+    listed: Any = client.v1.charges.list(params={"transfer_group": schedule.transfer_group, "limit": 100})
+    for charge in listed.auto_paging_iter():
+        if not charge.paid or charge.status != "succeeded":
+            continue  # a declined attempt: no money moved
+        report.checked += 1
+        stray = strays.get(charge.id)
+        if stray is not None:
+            _stray(charge, stray, posted, report)
+        elif charge.id not in known:
+            report.problems.append(
+                _("Stripe has charge %(id)s (%(amount)s %(currency)s) in %(group)s; the ledger does not.")
+                % {
+                    "id": charge.id,
+                    "amount": charge.amount,
+                    "currency": str(charge.currency).upper(),
+                    "group": schedule.transfer_group,
+                }
+            )
+        _disputes(client, charge, posted, report)
+
+
+def _stray(charge: Any, stray: StrayPayment, posted: dict[tuple[str, str], int], report: Report) -> None:
+    checks = [
+        (_("the amount received"), charge.amount, posted.get((LedgerKind.STRAY_CHARGE, charge.id), 0)),
+        (
+            _("the amount refunded"),
+            charge.amount_refunded,
+            posted.get((LedgerKind.STRAY_REFUND, stray.refund_id), 0) if stray.refund_id else 0,
+        ),
+    ]
+    for what, at_stripe, here in checks:
+        report.checked += 1
+        if at_stripe != here:
+            report.problems.append(
+                _("Payment not due %(charge)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here.")
+                % {"charge": charge.id, "what": what, "stripe": at_stripe, "ledger": here}
+            )
+    if stray.status == StrayStatus.HELD:
+        report.problems.append(
+            _(
+                "Charge %(charge)s (%(amount)s %(currency)s) paid an instalment that was not waiting "
+                "for it; it is held for an admin to refund (%(refusal)s)."
+            )
+            % {
+                "charge": charge.id,
+                "amount": stray.amount_minor,
+                "currency": stray.currency,
+                "refusal": stray.detail,
+            }
+        )
+
+
+def _disputes(
+    client: stripe.StripeClient, charge: Any, posted: dict[tuple[str, str], int], report: Report
+) -> None:
+    listed: Any = client.v1.disputes.list(params={"charge": charge.id, "limit": 100})
+    for dispute in listed.auto_paging_iter():
+        recorded = Dispute.objects.filter(stripe_id=dispute.id, instalment__isnull=False).first()
+        report.disputes.append(
+            {
+                "id": dispute.id,
+                "charge": charge.id,
+                "status": dispute.status,
+                "amount": dispute.amount,
+                "currency": str(dispute.currency).upper(),
+                "recorded": recorded is not None,
+            }
+        )
+        report.checked += 1
+        if recorded is None:
+            report.problems.append(
+                _("Stripe has dispute %(id)s (%(status)s) on charge %(charge)s; it is not recorded here.")
+                % {"id": dispute.id, "status": dispute.status, "charge": charge.id}
+            )
+            continue
+        withdrawn, reinstated = withdrawn_and_reinstated(dispute)
+        expected = {
+            LedgerKind.DISPUTE: dispute.amount if withdrawn else 0,
+            LedgerKind.DISPUTE_WON: dispute.amount if withdrawn and reinstated else 0,
+            LedgerKind.DISPUTE_LOST: dispute.amount
+            if withdrawn and not reinstated and dispute.status == "lost"
+            else 0,
+        }
+        checks: list[tuple[str, Any, Any]] = [(_("the status"), dispute.status, recorded.status)]
+        checks += [
+            (str(kind.label), amount, posted.get((kind, dispute.id), 0)) for kind, amount in expected.items()
+        ]
+        for what, at_stripe, here in checks:
+            report.checked += 1
+            if at_stripe != here:
+                report.problems.append(
+                    _("Dispute %(id)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here.")
+                    % {"id": dispute.id, "what": what, "stripe": at_stripe, "ledger": here}
+                )
 
 
 def _check(report: Report, instalment: Instalment, what: str, stripe_value: Any, ledger_value: Any) -> None:
@@ -123,19 +260,6 @@ def _instalment(
             transfer.transfer_group,
             instalment.schedule.transfer_group,
         )
-    if instalment.dispute_id:
-        dispute: Any = client.v1.disputes.retrieve(instalment.dispute_id)
-        _check(
-            report,
-            instalment,
-            _("the disputed amount"),
-            dispute.amount,
-            posted.get((LedgerKind.DISPUTE, dispute.id), 0),
-        )
-        closed_kind = {"won": LedgerKind.DISPUTE_WON, "lost": LedgerKind.DISPUTE_LOST}.get(dispute.status)
-        for kind in (LedgerKind.DISPUTE_WON, LedgerKind.DISPUTE_LOST):
-            expected = dispute.amount if kind == closed_kind else 0
-            _check(report, instalment, str(kind.label), expected, posted.get((kind, dispute.id), 0))
 
 
 def _transfer_group(client: stripe.StripeClient, schedule: PaymentSchedule, report: Report) -> None:

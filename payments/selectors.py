@@ -40,15 +40,21 @@ def account_labels(accounts: Iterable[str]) -> dict[str, str]:
         ledger.DISPUTE_LOSSES: _("Dispute losses"),
     }
     accounts = set(accounts)
-    org_ids = {int(a.split(":", 1)[1]) for a in accounts if a.startswith("due_to:") and a[7:].isdigit()}
+
+    def org_of(account: str) -> int | None:
+        prefix, _sep, org_id = account.partition(":")
+        return int(org_id) if prefix in ("due_to", "owed_to") and org_id.isdigit() else None
+
+    org_ids = {org_id for org_id in map(org_of, accounts) if org_id is not None}
     names = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
     labels = {}
     for account in accounts:
         if account in fixed:
             labels[account] = fixed[account]
-        elif account.startswith("due_to:") and account[7:].isdigit():
-            name = names.get(int(account[7:]), account)
-            labels[account] = _("Held for %(company)s") % {"company": name}
+        elif (org_id := org_of(account)) is not None and account.startswith("due_to:"):
+            labels[account] = _("Held for %(company)s") % {"company": names.get(org_id, account)}
+        elif org_id is not None:
+            labels[account] = _("Owed back to %(company)s") % {"company": names.get(org_id, account)}
         else:
             labels[account] = account
     return labels

@@ -27,4 +27,5 @@ urlpatterns = [
     path("staff/payments/", views.staff, name="payments-staff"),
     path("staff/payments/fee/", views.fee_set, name="payments-fee-set"),
     path("staff/payments/reconcile/", views.reconcile, name="payments-reconcile"),
+    path("staff/payments/not-due/<int:pk>/refund/", views.stray_refund, name="payments-stray-refund"),
 ]

@@ -37,17 +37,19 @@ from offers.agreement_selectors import agreements_visible_to
 from offers.models import Agreement
 from offers.terms.render import format_percent
 from payments import gateway, ledger
-from payments.checkout import instalment_pay, payable_instalment
+from payments.checkout import instalment_pay, payable_instalment, stray_payment_refund
 from payments.connect import connect_onboarding_link, connect_refresh
 from payments.display import instalment_label, money_text
 from payments.fees import current_fee_bp, platform_fee_set
 from payments.models import (
     ConnectedAccount,
+    Dispute,
     Instalment,
     InstalmentStatus,
     LedgerEntry,
     PaymentSchedule,
     PlatformFee,
+    StrayPayment,
     WebhookEvent,
 )
 from payments.reconcile import reconcile as reconcile_with_stripe
@@ -394,7 +396,9 @@ def _render_staff(request: HttpRequest, form: PlatformFeeForm, status: int = 200
         "totals": [(currency, money_text(total, currency)) for currency, total in totals.items()],
         "ledger_balanced": all(total == 0 for total in totals.values()),
         "unbalanced": ledger.unbalanced_transactions(),
-        "events": WebhookEvent.objects.all()[:50],
+        "events": WebhookEvent.objects.defer("body", "payload")[:50],
+        "strays": StrayPayment.objects.select_related("instalment__schedule__agreement__film")[:50],
+        "waiting_disputes": Dispute.objects.filter(instalment__isnull=True)[:50],
         "configured": gateway.configured(),
         "report": request.session.pop(RECONCILE_SESSION_KEY, None),
     }
@@ -427,6 +431,21 @@ def fee_set(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
+def stray_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    """An admin refunds a payment not due that was held because Stripe refused its automatic refund."""
+    stray = StrayPayment.objects.filter(pk=pk).first()
+    if stray is None:
+        raise Http404(_("No such payment."))
+    try:
+        stray_payment_refund(user=acting_user(request), stray=stray)
+    except SERVICE_FAILURES as error:
+        return _refused(request, error, reverse("payments-staff"))
+    messages.success(request, _("Refunded: the payer gets the payment back."))
+    return redirect("payments-staff")
+
+
+@admin_required
+@require_POST
 def reconcile(request: HttpRequest) -> HttpResponse:
     """Compare our records with Stripe's; the report is shown once, on the desk it redirects to."""
     if not gateway.configured():
@@ -440,6 +459,10 @@ def reconcile(request: HttpRequest) -> HttpResponse:
         "ok": bool(report.ok),
         "checked": int(report.checked),
         "problems": [str(problem) for problem in report.problems],
+        "disputes": [
+            {key: str(value) if key != "recorded" else bool(value) for key, value in dispute.items()}
+            for dispute in report.disputes
+        ],
         "at": timezone.now().isoformat(),
     }
     return redirect("payments-staff")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -13,6 +13,7 @@ from offers import negotiation
 from offers.models import Agreement
 from payments import connect
 from payments.models import ConnectedAccount
+from payments.webhooks import Reply, receive_webhook
 from tests.conftest import World
 from tests.offers.conftest import submitted_offer
 from tests.payments.stripe_stub import WEBHOOK_SECRET, StripeStub, handler_for
@@ -64,3 +65,15 @@ def connected(world: World, stripe_stub: StripeStub) -> ConnectedAccount:
         requirements={"currently_due": []},
     )
     return connect.connect_refresh(account=account)
+
+
+@pytest.fixture
+def deliver(stripe_stub: StripeStub, django_capture_on_commit_callbacks: Any) -> Callable[..., Reply]:
+    """Stripe delivers an event about an object as it is now; on-commit work (emails) runs."""
+
+    def send(event_type: str, obj: dict[str, Any], **options: Any) -> Reply:
+        payload, signature = stripe_stub.webhook(event_type, obj, **options)
+        with django_capture_on_commit_callbacks(execute=True):
+            return receive_webhook(payload, signature)
+
+    return send

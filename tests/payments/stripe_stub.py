@@ -9,6 +9,7 @@ the event as Stripe does, for the product's webhook endpoint.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import itertools
@@ -19,10 +20,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 WEBHOOK_SECRET = "whsec_stub"
+PUBLISHED = Path(__file__).with_name("fixtures") / "stripe_fixtures3.json"
+
+
+def published(name: str) -> dict[str, Any]:
+    """A fresh copy of one of Stripe's published example objects (``tests/payments/fixtures``, copied from
+    ``openapi/fixtures3.json`` in github.com/stripe/openapi; its ``_source`` says which commit)."""
+    return copy.deepcopy(json.loads(PUBLISHED.read_text())[name])
 
 
 @dataclass
@@ -43,6 +52,10 @@ def _nested(form: dict[str, str], prefix: str) -> dict[str, str]:
     }
 
 
+class SessionClosed(Exception):
+    """The test tried to pay on a Checkout Session that Stripe no longer takes payments on."""
+
+
 class StripeError(Exception):
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
@@ -57,6 +70,7 @@ class StripeStub:
     by_idempotency_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     refuse_reversals: str | None = None  # a message: the next transfer reversals fail with it
+    refuse_refunds: str | None = None  # a message: the next refunds fail with it (as Stripe's 400)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- what the product asks ------------------------------------------------------------------------
@@ -78,14 +92,21 @@ class StripeStub:
     def _route(self, request: Request) -> dict[str, Any]:
         form, path = request.form, request.path
         if request.method == "GET":
-            if path == "/v1/transfers":  # a list, filtered by transfer group
-                group = form.get("transfer_group")
+            # Lists, filtered as Stripe filters them: transfers and charges by transfer group, disputes by
+            # charge or PaymentIntent
+            filters = {
+                "/v1/transfers": ("transfer_group",),
+                "/v1/charges": ("transfer_group", "payment_intent"),
+                "/v1/disputes": ("charge", "payment_intent"),
+            }
+            if path in filters:
+                wanted = {name: form[name] for name in filters[path] if name in form}
                 data = [
                     o
                     for k, o in self.objects.items()
                     if k.count("/") == 3
-                    and k.startswith("/v1/transfers/")
-                    and o.get("transfer_group") == group
+                    and k.startswith(path + "/")
+                    and all(o.get(name) == value for name, value in wanted.items())
                 ]
                 return {"object": "list", "data": data, "has_more": False, "url": path}
             if path in self.objects:
@@ -129,6 +150,7 @@ class StripeStub:
                     "customer_email": form.get("customer_email"),
                     "success_url": form.get("success_url"),
                     "cancel_url": form.get("cancel_url"),
+                    "adaptive_pricing": {"enabled": form.get("adaptive_pricing[enabled]") != "false"},
                     "url": None,  # set below, once the id is known
                     "_payment_intent_data": {
                         "transfer_group": form.get("payment_intent_data[transfer_group]"),
@@ -179,6 +201,16 @@ class StripeStub:
         if path == "/v1/refunds":
             intent = self._get("/v1/payment_intents", form["payment_intent"])
             charge = self._get("/v1/charges", intent["latest_charge"])
+            if self.refuse_refunds:
+                raise StripeError(400, self.refuse_refunds, "refund_refused")
+            disputes = self._all("/v1/disputes")
+            if any(d["charge"] == charge["id"] and not d["is_charge_refundable"] for d in disputes):
+                message = f"Charge {charge['id']} has been charged back; cannot issue a refund."
+                raise StripeError(400, message, "charge_disputed")  # Stripe's own refusal
+            if charge["amount_refunded"] >= charge["amount"]:
+                raise StripeError(
+                    400, f"Charge {charge['id']} has already been refunded.", "charge_already_refunded"
+                )
             amount = int(form.get("amount") or charge["amount"] - charge["amount_refunded"])
             charge["amount_refunded"] += amount
             charge["refunded"] = charge["amount_refunded"] == charge["amount"]
@@ -192,6 +224,7 @@ class StripeStub:
                     "payment_intent": intent["id"],
                     "charge": charge["id"],
                     "status": "succeeded",
+                    "reason": form.get("reason"),
                     "metadata": _nested(form, "metadata"),
                 },
             )
@@ -203,6 +236,9 @@ class StripeStub:
             after(body)
         self.objects[f"{collection}/{body['id']}"] = body
         return body
+
+    def _all(self, collection: str) -> list[dict[str, Any]]:
+        return [o for k, o in self.objects.items() if k.count("/") == 3 and k.startswith(collection + "/")]
 
     def _get(self, collection: str, object_id: str) -> dict[str, Any]:
         try:
@@ -222,6 +258,8 @@ class StripeStub:
         """The customer pays on the Checkout page: a succeeded PaymentIntent and its charge."""
         with self.lock:
             session = self._get("/v1/checkout/sessions", session_id)
+            if session["status"] != "open":
+                raise SessionClosed(f"{session_id} is {session['status']}: Stripe takes no payment on it")
             intent = self._intent(session)
             charge = self._store(
                 "/v1/charges",
@@ -235,6 +273,8 @@ class StripeStub:
                     "amount_refunded": 0,
                     "refunded": False,
                     "paid": True,
+                    "status": "succeeded",
+                    "disputed": False,
                     "receipt_url": f"{self.url}/receipts/{intent['id']}",
                 },
             )
@@ -247,12 +287,43 @@ class StripeStub:
             session.update(status="complete", payment_status="paid")
             return intent
 
+    def second_session(self, session_id: str) -> dict[str, Any]:
+        """Another open Checkout Session for the same instalment, which the product never expired (one
+        opened from a second tab while the first was being created, or by an older release)."""
+        with self.lock:
+            session = self._get("/v1/checkout/sessions", session_id)
+            data = copy.deepcopy({k: v for k, v in session.items() if k != "id"})
+            data.update(status="open", payment_status="unpaid", payment_intent=None)
+            return self._store(
+                "/v1/checkout/sessions", "cs", data, after=lambda s: s.update(url=f"{self.url}/pay/{s['id']}")
+            )
+
     def decline(self, session_id: str, message: str = "Your card was declined.") -> dict[str, Any]:
         """A card is declined on the Checkout page: the PaymentIntent waits for another payment method."""
         with self.lock:
             session = self._get("/v1/checkout/sessions", session_id)
+            if session["status"] != "open":
+                raise SessionClosed(f"{session_id} is {session['status']}: Stripe takes no payment on it")
             intent = self._intent(session)
+            failed = self._store(  # a declined card leaves a failed charge in the deal's transfer group
+                "/v1/charges",
+                "ch",
+                {
+                    "object": "charge",
+                    "amount": intent["amount"],
+                    "currency": intent["currency"],
+                    "payment_intent": intent["id"],
+                    "transfer_group": intent["transfer_group"],
+                    "amount_refunded": 0,
+                    "refunded": False,
+                    "paid": False,
+                    "status": "failed",
+                    "disputed": False,
+                    "failure_message": message,
+                },
+            )
             intent.update(
+                latest_charge=failed["id"],
                 status="requires_payment_method",
                 last_payment_error={"type": "card_error", "code": "card_declined", "message": message},
             )
@@ -282,9 +353,14 @@ class StripeStub:
         return intent
 
     def open_dispute(self, charge_id: str, status: str = "needs_response") -> dict[str, Any]:
+        """A bank disputes a charge. A chargeback (``needs_response``, ``under_review``, ``won``, ``lost``)
+        withdraws the amount from the balance (one balance transaction; a won one a second, reinstating
+        it); an inquiry (``warning_*``) moves no money and the charge can still be refunded."""
         with self.lock:
             charge = self._get("/v1/charges", charge_id)
-            return self._store(
+            inquiry = status.startswith("warning_")
+            charge["disputed"] = charge["disputed"] or not inquiry
+            dispute = self._store(
                 "/v1/disputes",
                 "dp",
                 {
@@ -293,10 +369,47 @@ class StripeStub:
                     "currency": charge["currency"],
                     "charge": charge_id,
                     "payment_intent": charge["payment_intent"],
-                    "reason": "fraudulent",
+                    "reason": "general" if inquiry else "fraudulent",
                     "status": status,
+                    "is_charge_refundable": inquiry,
+                    "balance_transactions": [],
                 },
             )
+            if not inquiry:
+                self._move(dispute, -dispute["amount"], "dispute")
+            if status == "won":
+                self._move(dispute, dispute["amount"], "dispute_reversal")
+            return dispute
+
+    def close_dispute(self, dispute_id: str, status: str) -> dict[str, Any]:
+        """The bank decides: ``won`` reinstates the funds, ``lost`` keeps them withdrawn; an inquiry closes
+        as ``warning_closed``; ``needs_response`` turns an inquiry into a chargeback."""
+        with self.lock:
+            dispute = self._get("/v1/disputes", dispute_id)
+            withdrawn = any(bt["amount"] < 0 for bt in dispute["balance_transactions"])
+            if status in ("needs_response", "under_review", "won", "lost") and not withdrawn:
+                self._move(dispute, -dispute["amount"], "dispute")
+                dispute["is_charge_refundable"] = False
+                self._get("/v1/charges", dispute["charge"])["disputed"] = True
+            if status == "won":
+                self._move(dispute, dispute["amount"], "dispute_reversal")
+            dispute["status"] = status
+            return dispute
+
+    def _move(self, dispute: dict[str, Any], amount: int, category: str) -> None:
+        dispute["balance_transactions"].append(
+            {
+                "id": f"txn_stub{next(self.ids)}",
+                "object": "balance_transaction",
+                "amount": amount,
+                "currency": dispute["currency"],
+                "fee": 1500 if amount < 0 else -1500,
+                "net": amount - 1500 if amount < 0 else amount + 1500,
+                "reporting_category": category,
+                "type": "adjustment",
+                "source": dispute["id"],
+            }
+        )
 
     def get(self, collection: str, object_id: str) -> dict[str, Any]:
         return self._get(collection, object_id)

@@ -75,3 +75,15 @@ def test_the_status_is_re_read_from_stripe(world: World, stripe_stub: StripeStub
     assert audit_actions().count("payments.account_updated") == 2  # not-onboarded, then onboarded
     connect.connect_refresh(account=account)  # nothing changed: no new entry
     assert audit_actions().count("payments.account_updated") == 2
+
+
+def test_account_links_go_through_the_gateway_with_a_key_derived_from_each_request(
+    world: World, stripe_stub: StripeStub
+) -> None:
+    for _ in range(2):
+        connect.connect_onboarding_link(user=world.producer, organisation=world.producer_org, **URLS)
+    account = ConnectedAccount.objects.get(organisation=world.producer_org)
+    keys = [r.headers.get("idempotency-key") for r in stripe_stub.requests if r.path == "/v1/account_links"]
+    assert keys == [idempotency_key("account.link", account.stripe_account_id, n) for n in (1, 2)]
+    assert account.links_issued == 2
+    assert audit_actions().count("payments.onboarding_link_issued") == 2
