@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from django.utils import formats
 from django.utils.translation import gettext
@@ -29,8 +29,10 @@ ERROR_TYPE = "terms_invalid"
 
 class FieldError(TypedDict):
     field: str  # dotted path such as "tranches.1.share_bp"; "" for the whole object
-    label: str  # the field as the form labels it, in the reader's language: "Tranche 2 › Share"
-    code: str  # what is wrong, for programs: "missing", "too_large", "invalid", ...
+    # Every error built here carries both (``field_error``); they are optional in the type so that a
+    # caller's fallback of field and message alone still type-checks.
+    label: NotRequired[str]  # the field as the form labels it, in the reader's language: "Tranche 2 › Share"
+    code: NotRequired[str]  # what is wrong, for programs: "missing", "too_large", "invalid", ...
     message: str  # for people, in the reader's language, naming the field by its label
 
 
