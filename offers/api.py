@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -17,7 +18,10 @@ from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from accounts.permissions import AccountReady, acting_user
-from core.errors import InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput, NotFound
+from core.middleware import error_body
+from core.params import int_param
+from core.ratelimit import RateLimited, rate_take, thread_key, thread_rate
 from festival.selectors import films_visible_to
 from offers import negotiation, services
 from offers.models import Offer
@@ -30,6 +34,7 @@ from offers.serializers import (
     OfferTermsSerializer,
     ThreadAcceptSerializer,
     ThreadCounterSerializer,
+    ThreadEventPageSerializer,
     ThreadEventSerializer,
     ThreadMessageSerializer,
     ThreadReadSerializer,
@@ -37,13 +42,30 @@ from offers.serializers import (
 )
 from offers.thread import event_payload, events_after, thread_side
 
+EVENTS_PAGE = 500  # events per page of GET /events/ (at most; ``limit`` asks for fewer)
+
 
 def _terms_errors(error: services.OfferTermsInvalid) -> ValidationError:
     return ValidationError(
-        {"terms": [f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in error.errors]}
+        {
+            "detail": error.message,
+            "code": "invalid_terms",
+            "field": error.field,
+            "terms": [f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in error.errors],
+            "errors": error.errors,
+        }
     )
 
 
+def _thread_budget(request: Request) -> None:
+    """Thread actions draw from the same per-user budget as the thread's sockets (core.ratelimit)."""
+    rate, burst = thread_rate()
+    if rate_take(key=thread_key(acting_user(request).pk), rate=rate, burst=burst) == 0:
+        raise RateLimited(_("Too many thread actions: slow down."))
+
+
+# Every custom action takes ``**route``: DRF passes ``format`` there when its format-suffix routes
+# (``/events.json``) are on, and nothing when they are off; either way, no 500.
 class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Offer]):
     serializer_class = OfferSerializer
     permission_classes = [AccountReady]
@@ -51,8 +73,20 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self) -> QuerySet[Offer]:
         offers = offers_visible_to(user=acting_user(self.request))
-        film = self.request.query_params.get("film")
-        return offers.filter(film_id=film) if film else offers
+        film = int_param(self.request.query_params, "film")  # 400 naming it, never a 500
+        return offers.filter(film_id=film) if film is not None else offers
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Refusals carry the same machine codes as the thread socket's error frames (``stale_version``,
+        ``thread_closed``, ``read_only``, ``rate_limited``...): ``{"detail", "code", "field"}``."""
+        if isinstance(exc, DomainError) and not exc.field:
+            response = Response(
+                error_body(detail=exc.message, code=exc.code, field=None), status=exc.status_code
+            )
+            if isinstance(exc, RateLimited):
+                response["Retry-After"] = "1"
+            return response
+        return super().handle_exception(exc)
 
     @extend_schema(request=OfferCreateSerializer, responses={201: OfferSerializer})
     def create(self, request: Request) -> Response:
@@ -79,7 +113,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=OfferTermsSerializer, responses=OfferSerializer)
     @action(detail=True, methods=["put"])
-    def terms(self, request: Request, pk: str | None = None) -> Response:
+    def terms(self, request: Request, pk: str | None = None, **route: Any) -> Response:
         offer = self.get_object()
         data = OfferTermsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -96,13 +130,14 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=None, responses=OfferSerializer)
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str | None = None) -> Response:
+    def submit(self, request: Request, pk: str | None = None, **route: Any) -> Response:
         offer = services.offer_submit(user=acting_user(request), offer=self.get_object())
         return Response(OfferSerializer(offer).data)
 
     @extend_schema(request=ThreadReasonSerializer, responses=OfferSerializer)
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+    def withdraw(self, request: Request, pk: str | None = None, **route: Any) -> Response:
+        _thread_budget(request)
         data = _valid(ThreadReasonSerializer, request)
         offer = services.offer_withdraw(
             user=acting_user(request), offer=self.get_object(), reason=data["reason"]
@@ -112,28 +147,44 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     # --- the negotiation thread, for clients without a WebSocket -------------------------------------
 
     @extend_schema(
-        parameters=[OpenApiParameter("after", int, description="Events after this sequence number")],
-        responses=ThreadEventSerializer(many=True),
+        parameters=[
+            OpenApiParameter("after", int, description="Events after this sequence number (the cursor)"),
+            OpenApiParameter("limit", int, description=f"At most this many events (1 to {EVENTS_PAGE})"),
+        ],
+        responses=ThreadEventPageSerializer,
     )
     @action(detail=True, methods=["get"])
-    def events(self, request: Request, pk: str | None = None) -> Response:
+    def events(self, request: Request, pk: str | None = None, **route: Any) -> Response:
+        """The thread's events in order, a page at a time: ``next`` is the URL of the following page (the
+        cursor is the last sequence number of this one), null once the page reaches the thread's end."""
         offer = self.get_object()
         thread_side(acting_user(request), offer)
-        after = request.query_params.get("after", "0")
-        if not after.isdigit():
-            raise InvalidInput(_("Give a sequence number (0 for the whole thread)."), field="after")
-        return Response(events_after(offer, int(after)))
+        after = int_param(request.query_params, "after", minimum=0) or 0
+        limit = int_param(request.query_params, "limit") or EVENTS_PAGE
+        if limit > EVENTS_PAGE:
+            raise InvalidInput(
+                _("limit is at most %(max)s.") % {"max": EVENTS_PAGE}, code="invalid_parameter", field="limit"
+            )
+        page = events_after(offer, after, limit=limit)
+        cursor = page[-1]["seq"] if page else after
+        following = None
+        if cursor < offer.last_seq:
+            query = {"after": cursor, **({"limit": limit} if "limit" in request.query_params else {})}
+            following = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        return Response({"results": page, "next": following, "last_seq": offer.last_seq})
 
     @extend_schema(request=ThreadMessageSerializer, responses={201: ThreadEventSerializer})
     @action(detail=True, methods=["post"])
-    def messages(self, request: Request, pk: str | None = None) -> Response:
+    def messages(self, request: Request, pk: str | None = None, **route: Any) -> Response:
+        _thread_budget(request)
         data = _valid(ThreadMessageSerializer, request)
         posted = negotiation.thread_message(user=acting_user(request), offer=self.get_object(), **data)
         return _posted(posted)
 
     @extend_schema(request=ThreadCounterSerializer, responses={201: ThreadEventSerializer})
     @action(detail=True, methods=["post"])
-    def counter(self, request: Request, pk: str | None = None) -> Response:
+    def counter(self, request: Request, pk: str | None = None, **route: Any) -> Response:
+        _thread_budget(request)
         data = _valid(ThreadCounterSerializer, request)
         try:
             posted = negotiation.thread_counter(
@@ -150,21 +201,24 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=ThreadAcceptSerializer, responses={201: AgreementSerializer})
     @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: str | None = None) -> Response:
+    def accept(self, request: Request, pk: str | None = None, **route: Any) -> Response:
+        _thread_budget(request)
         data = _valid(ThreadAcceptSerializer, request)
         agreement = negotiation.thread_accept(user=acting_user(request), offer=self.get_object(), **data)
         return Response(AgreementSerializer(agreement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ThreadReasonSerializer, responses=OfferSerializer)
     @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: str | None = None) -> Response:
+    def decline(self, request: Request, pk: str | None = None, **route: Any) -> Response:
+        _thread_budget(request)
         data = _valid(ThreadReasonSerializer, request)
         offer = negotiation.thread_decline(user=acting_user(request), offer=self.get_object(), **data)
         return Response(OfferSerializer(offer).data)
 
     @extend_schema(request=ThreadReadSerializer, responses=ThreadReadSerializer)
     @action(detail=True, methods=["post"])
-    def read(self, request: Request, pk: str | None = None) -> Response:
+    def read(self, request: Request, pk: str | None = None, **route: Any) -> Response:
+        _thread_budget(request)
         data = _valid(ThreadReadSerializer, request)
         seq = negotiation.thread_mark_read(
             user=acting_user(request), offer=self.get_object(), seq=data["seq"]

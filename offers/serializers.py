@@ -109,6 +109,14 @@ class ThreadEventSerializer(serializers.Serializer[None]):
     created_at = serializers.DateTimeField()
 
 
+class ThreadEventPageSerializer(serializers.Serializer[None]):
+    """A page of GET /api/offers/<id>/events/: ``next`` is null on the last page."""
+
+    results = ThreadEventSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    last_seq = serializers.IntegerField()
+
+
 class AgreementSerializer(serializers.Serializer[Agreement]):
     id = serializers.UUIDField(source="public_id")
     offer = serializers.IntegerField(source="offer_id")

@@ -18,6 +18,17 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from rest_framework import status
+
+from core.errors import DomainError
+
+
+class RateLimited(DomainError):
+    """Over the per-user budget: 429 over REST, an error frame over a socket."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+
 
 _TAKE = """
 local now = redis.call('TIME')

@@ -8,7 +8,7 @@ to its session here and the same rules reach it (docs/thread-protocol.md, "Sessi
   ``get_user`` checks it, plus the idle and absolute limits.
 - ``session_state`` re-reads everything a session's validity depends on: the session still in the store
   (logout flushes it), the same auth hash (a password change ends the other sessions), not idle for longer
-  than ``SESSION_IDLE_TIMEOUT_SECONDS``, not older than ``SESSION_COOKIE_AGE`` since its login, the account
+  than ``SESSION_IDLE_TIMEOUT_SECONDS``, not older than its absolute lifetime since its login, the account
   active and still ready (verified email, TOTP enrolled). Consumers call it at connect, before writes and
   every ``SOCKET_SESSION_CHECK_SECONDS`` (``core.live.LiveConsumer``).
 - Signals push the news at once: a deleted session (logout, by any route) closes its sockets, and a change
@@ -37,7 +37,14 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.crypto import constant_time_compare
 
-from accounts.middleware import ACTIVITY_GRANULARITY_SECONDS, IDLE_KEY, session_idle_expired
+from accounts.middleware import (
+    ACTIVITY_GRANULARITY_SECONDS,
+    ALLAUTH_METHODS_KEY,
+    IDLE_KEY,
+    session_absolute_limit,
+    session_idle_expired,
+    session_started_at,
+)
 from accounts.models import User
 from accounts.policy import account_readiness
 from core.hmacs import session_auth_hashes
@@ -45,7 +52,7 @@ from core.hmacs import session_auth_hashes
 log = logging.getLogger(__name__)
 
 SESSION_ENDED = 4401  # close code: the session this socket opened with has ended (sign in again)
-LOGIN_RECORDS_KEY = "account_authentication_methods"  # allauth's record of how (and when) a session signed in
+LOGIN_RECORDS_KEY = ALLAUTH_METHODS_KEY  # allauth's record of how (and when) a session signed in
 
 
 def check_seconds() -> float:
@@ -74,16 +81,6 @@ def session_group(session_key: str) -> str:
 
 def user_group(user_id: int) -> str:
     return f"socket-user-{user_id}"
-
-
-def login_time(data: dict[str, Any]) -> float | None:
-    """When the session signed in: the first of allauth's authentication records (password, then TOTP)."""
-    stamps = [
-        record.get("at")
-        for record in data.get(LOGIN_RECORDS_KEY) or []
-        if isinstance(record, dict) and isinstance(record.get("at"), int | float)
-    ]
-    return min(stamps) if stamps else None
 
 
 @dataclass(frozen=True)
@@ -136,8 +133,8 @@ def session_state(
     now = time.time()
     if session_idle_expired(store, int(now)):
         return ENDED
-    started = login_time(data)
-    ends_at = float("inf") if started is None else started + settings.SESSION_COOKIE_AGE
+    started = session_started_at(store)  # the same rules as every HTTP door (accounts.middleware)
+    ends_at = float("inf") if started is None else started + session_absolute_limit()
     if now >= ends_at:
         return ENDED
     if not account_readiness(user).ready:  # TOTP removed, email no longer verified

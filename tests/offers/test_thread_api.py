@@ -28,7 +28,7 @@ def test_a_thread_over_rest_from_message_to_agreement(world: World, offer: Offer
         _url(offer, "counter"), {"base_version": 1, "terms": counter_terms(), "body": "Menos"}, format="json"
     )
     assert countered.status_code == 201 and countered.json()["version"]["number"] == 2
-    events = pro.get(_url(offer, "events") + "?after=2").json()
+    events = pro.get(_url(offer, "events") + "?after=2").json()["results"]
     assert [(e["seq"], e["kind"]) for e in events] == [(3, "counter")]
 
     digest = countered.json()["version"]["terms_hash"]
