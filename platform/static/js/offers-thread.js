@@ -8,6 +8,8 @@
   "use strict";
 
   const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
+  const ngettext =
+    typeof window.ngettext === "function" ? window.ngettext : (one, many, count) => (count === 1 ? one : many);
   const interpolate =
     typeof window.interpolate === "function"
       ? window.interpolate
@@ -46,6 +48,8 @@
     socket: null,
     retry: 0,
     editor: null,
+    following: true, // the list shows its newest event; false once the reader scrolls up
+    unseen: 0, // events that arrived below the fold while the reader was reading above
   };
   const names = Object.fromEntries(config.parties.map((p) => [p.id, p]));
 
@@ -87,6 +91,10 @@
       state.socket = null;
       if (event.code === 4404) {
         setConnection(gettext("You no longer have access to this negotiation."), true);
+        return;
+      }
+      if (event.code === 4401) {
+        setConnection(gettext("Your session has ended: sign in again."), true);
         return;
       }
       const delay = Math.min(15000, 500 * 2 ** state.retry++);
@@ -147,11 +155,63 @@
     const mine = document.querySelector(`[data-pending="${CSS.escape(event.client_id || "-")}"]`);
     if (mine) mine.remove();
     $("[data-events]").append(renderEvent(event));
+    arrived(event.author && event.author.id === config.me.id);
     if (event.version) setLatest(event.version);
     if (event.kind in STATUS_LABELS && event.kind !== "submitted") setStatus(event.kind);
     if (event.agreement) showAgreement(event.agreement);
     renderReceipts();
     markRead();
+  }
+
+  // --- following the newest event -----------------------------------------------------------------
+  // The list follows its newest event while the reader is at its foot; once they scroll up to read, new
+  // events wait below and a button says how many arrived (and brings the reader down to them).
+
+  function atFoot(list) {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  }
+
+  function toFoot() {
+    const list = $("[data-events]");
+    list.scrollTop = list.scrollHeight;
+    state.following = true;
+    state.unseen = 0;
+    renderUnseen();
+    markRead();
+  }
+
+  function arrived(mine) {
+    if (state.following || mine) {
+      toFoot();
+      return;
+    }
+    state.unseen += 1;
+    renderUnseen();
+  }
+
+  function renderUnseen() {
+    const button = $("[data-new-events]");
+    if (!button) return;
+    button.hidden = state.unseen === 0;
+    button.textContent = interpolate(
+      ngettext("%(count)s new event below", "%(count)s new events below", state.unseen),
+      { count: state.unseen },
+      true,
+    );
+  }
+
+  function bindFollowing() {
+    const list = $("[data-events]");
+    list.addEventListener("scroll", () => {
+      state.following = atFoot(list);
+      if (state.following && state.unseen) {
+        state.unseen = 0;
+        renderUnseen();
+        markRead();
+      }
+    });
+    const button = $("[data-new-events]");
+    if (button) button.addEventListener("click", toFoot);
   }
 
   function renderEvent(event) {
@@ -274,7 +334,8 @@
   }
 
   function markRead() {
-    if (config.me.side === "admin" || document.visibilityState !== "visible") return;
+    // Read means seen: not while the reader is scrolled up with new events below.
+    if (config.me.side === "admin" || document.visibilityState !== "visible" || !state.following) return;
     if (state.lastSeq > state.myRead && send({ type: "read", seq: state.lastSeq })) state.myRead = state.lastSeq;
   }
 
@@ -324,6 +385,7 @@
     ]);
     item.dataset.pending = frame.client_id;
     $("[data-events]").append(item);
+    toFoot(); // the reader's own message: show it
     send(frame); // if the socket is down, the frame goes out on the next "synced"
   }
 
@@ -346,6 +408,7 @@
   }
 
   function bind() {
+    bindFollowing();
     const composer = $("[data-composer]");
     if (composer) {
       const text = composer.querySelector("textarea");
