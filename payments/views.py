@@ -33,6 +33,7 @@ from accounts.models import CompanyType, Organisation, User
 from accounts.permissions import acting_user
 from accounts.policy import is_festival_admin
 from core.errors import DomainError, NotFound
+from core.middleware import raw_body_allowed
 from offers.agreement_selectors import agreements_visible_to
 from offers.models import Agreement
 from offers.terms.render import format_percent
@@ -245,9 +246,12 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @csrf_exempt
+@raw_body_allowed
 @require_POST
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    """Stripe's deliveries: no session, no CSRF token; the signature of the raw body is the credential."""
+    """Stripe's deliveries: no session, no CSRF token; the signature of the raw body is the credential.
+    The body reaches ``receive_webhook`` untouched (``raw_body_allowed``): it is stored byte for byte
+    and judged there, after its signature holds."""
     try:
         reply = receive_webhook(request.body, request.headers.get("Stripe-Signature"))
     except gateway.PaymentsNotConfigured:

@@ -286,3 +286,27 @@ def test_stripe_unreachable_keeps_the_event_and_asks_for_a_redelivery(
     settings.STRIPE_API_BASE = stripe_stub.url
     again = post(body, sign(body))
     assert again.status_code == 200 and again.json()["detail"] == "processed: paid"
+
+
+def test_events_out_of_order_change_nothing_twice(
+    world: World, stripe_stub: StripeStub, agreement: Agreement, connected: ConnectedAccount, deliver: Any
+) -> None:
+    first = instalments(agreement)[0]
+    instalment_pay(user=world.pro, instalment=first, **URLS)
+    first.refresh_from_db()
+    intent = stripe_stub.pay(first.checkout_session_id)
+    session = stripe_stub.get("/v1/checkout/sessions", first.checkout_session_id)
+    assert deliver("payment_intent.succeeded", intent).detail == "processed: paid"
+    # An expiry that claims the paid session expired, a second success, a late failure: Stripe says
+    # otherwise when asked, so nothing changes
+    assert deliver("checkout.session.expired", {**session, "status": "expired"}).detail == (
+        "ignored: the session is complete"
+    )
+    assert deliver("payment_intent.succeeded", intent).detail == "ignored: already settled"
+    assert deliver("checkout.session.completed", session).detail == "ignored: already settled"
+    first.refresh_from_db()
+    assert first.status == InstalmentStatus.PAID
+    assert (
+        LedgerTransaction.objects.count() == 2
+        and not stripe_stub.get("/v1/charges", first.charge_id)["refunded"]
+    )
