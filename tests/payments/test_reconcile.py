@@ -52,6 +52,7 @@ def test_a_ledger_that_matches_stripe_reconciles(
     out = StringIO()
     call_command("reconcile_payments", stdout=out)
     assert "0 mismatches" in out.getvalue()
+    assert f"DISPUTE {dispute['id']} lost 2250000 EUR on {paid.charge_id} (recorded)" in out.getvalue()
 
 
 def test_a_transfer_made_outside_the_ledger_is_found(stripe_stub: StripeStub, paid: Instalment) -> None:

@@ -7,13 +7,22 @@ from payments.reconcile import reconcile
 
 
 class Command(BaseCommand):
-    help = "Check that the ledger balances and matches Stripe's charges, transfers, refunds and disputes."
+    help = (
+        "Check that the ledger balances and matches every charge, transfer, refund and dispute Stripe has "
+        "for the platform's deals; list Stripe's disputes."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             report = reconcile()
         except PaymentsNotConfigured:
             raise CommandError("Payments are not configured: set STRIPE_SECRET_KEY.") from None
+        for dispute in report.disputes:
+            recorded = "recorded" if dispute["recorded"] else "NOT RECORDED"
+            self.stdout.write(
+                f"DISPUTE {dispute['id']} {dispute['status']} {dispute['amount']} {dispute['currency']}"
+                f" on {dispute['charge']} ({recorded})"
+            )
         for problem in report.problems:
             self.stdout.write(f"MISMATCH {problem}")
         summary = f"{report.checked} Stripe values checked, {len(report.problems)} mismatches."
