@@ -260,13 +260,17 @@ def _connect_signals() -> None:
     def related_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
         sockets_recheck_user(getattr(instance, "user_id", None))
 
-    post_delete.connect(session_deleted, sender=Session, dispatch_uid="socket_session_deleted")
-    post_save.connect(user_changed, sender=User, dispatch_uid="socket_user_saved")
-    post_delete.connect(user_changed, sender=User, dispatch_uid="socket_user_deleted")
+    # weak=False: the receivers are local functions, which a weak reference would drop at once.
+    post_delete.connect(session_deleted, sender=Session, weak=False, dispatch_uid="socket_session_deleted")
+    post_save.connect(user_changed, sender=User, weak=False, dispatch_uid="socket_user_saved")
+    post_delete.connect(user_changed, sender=User, weak=False, dispatch_uid="socket_user_deleted")
     for model in (Authenticator, Accreditation, Membership, FilmTeamMember):
         for signal in (post_save, post_delete):
             signal.connect(
-                related_changed, sender=model, dispatch_uid=f"socket_{model.__name__}_{id(signal)}"
+                related_changed,
+                sender=model,
+                weak=False,
+                dispatch_uid=f"socket_{model.__name__}_{id(signal)}",
             )
 
 

@@ -273,3 +273,16 @@ async def test_without_a_live_session_the_handshake_is_refused(world: World, off
             headers=[(b"origin", b"http://testserver"), (b"host", b"testserver"), *headers],
         )
         assert await socket.connect() == (False, NOT_FOUND)
+
+
+@pytest.mark.usefixtures("live")
+@pytest.mark.parametrize("cause", [c for c in CAUSES if c not in {"idle", "absolute_expiry"}])
+async def test_a_signal_closes_the_socket_at_once_without_waiting_for_the_periodic_check(
+    world: World, offer: Offer, cause: str, settings: Any
+) -> None:
+    settings.SOCKET_SESSION_CHECK_SECONDS = 3600  # only the push can close it within the test
+    make, code = CAUSES[cause]
+    key = await database_sync_to_async(_login)(world.pro)
+    socket = await _connect(key, offer.pk)
+    await database_sync_to_async(make)(world, key)
+    assert (await _closed(socket))[0] == code
