@@ -222,6 +222,8 @@ def make_sweep(world: World, pattern: Pattern) -> Sweep:
         "professional": logged_in_client(world.pro),
         "admin": logged_in_client(world.admin),
     }
+    for client in clients.values():
+        client.raise_request_exception = False  # a 500 is a finding to list, not the end of the sweep
     return Sweep(world=world, ids=_sweep_ids(world, pattern), clients=clients)
 
 
@@ -412,7 +414,20 @@ def named_field(response: Any) -> str | None:
 
 # Known 500s in areas other helpers own (issue 11): route name and family -> who fixes it. The lead removes
 # a mark when its fix lands (strict: an xfail that starts passing fails the run).
-KNOWN: dict[tuple[str, str], str] = {}
+KNOWN: dict[tuple[str, str], str] = {
+    ("film-offer-policy", "types"): (
+        "offers helper: PUT /api/films/<id>/offer-policy/ with a body missing min_watched_share_bp is a 500 "
+        "(offers/api.py passes partial validated_data to offer_policy_set)"
+    ),
+    ("screening_accessrevocation_add", "types"): (
+        "screening helper: the admin's add form for access revocations is a 500 for a non-numeric value "
+        "given twice (screening/admin.py turns a raw form value into an id)"
+    ),
+    ("manage_phone", "types"): (
+        "lead: allauth headless PUT/PATCH /_allauth/app/v1/account/phone is a 500 (ManagePhoneView has no "
+        "user) for a caller without a token; phone is not a login method here, so its routes should go"
+    ),
+}
 
 
 def _params() -> Iterator[Any]:
@@ -449,6 +464,10 @@ def test_hostile_input_is_refused_cleanly(
                 failures.append(f"{where}: {response.status_code}")
                 continue
             after = sweep.counts()
+            if pattern.name == "payments-webhook":
+                # Stripe's webhook records every delivery it refuses, by design (issue 11, item 5).
+                after.pop("payments_webhookevent", None)
+                before.pop("payments_webhookevent", None)
             if 400 <= response.status_code < 500 and after != before:
                 changed = {k: (v, after[k]) for k, v in before.items() if after[k] != v}
                 failures.append(f"{where}: refused with {response.status_code} but stored {changed}")

@@ -206,7 +206,12 @@ def _check_body(request: HttpRequest) -> None:
     if content_type == "application/x-www-form-urlencoded":
         _urlencoded(_read_body(request), where=_("form field"))
     elif content_type == "multipart/form-data":
+        limit = _body_limit()
         try:
+            if limit is None or _declared_length(request) <= limit:
+                # Read (and keep) the body first: the parser then works on the copy, and a view that reads
+                # ``request.body`` itself (allauth's headless views) still can. A larger upload streams.
+                request.body  # noqa: B018
             fields = request.POST
         except (MultiPartParserError, TooManyFieldsSent, RequestDataTooBig, SuspiciousOperation):
             raise Refusal(_("The form could not be read."), code="bad_form", field=None) from None
