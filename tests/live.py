@@ -1,15 +1,19 @@
-"""The embedded default as `make run` serves it, in real processes: a fresh SQLite database with the
-seeded demo, the ASGI server (uvicorn) and a Celery worker on the file-system broker."""
+"""The embedded default as `make run` serves it, started by `make run` itself: a fresh SQLite database
+with the seeded demo, and infra/run-embedded's ASGI server (uvicorn), Celery worker and beat on the
+file-system broker. No test builds a worker or server command line of its own for this."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,64 +65,109 @@ def _person(role: str, index: int = 0) -> demo_data.PersonData:
     return [p for p in demo_data.PEOPLE if p["role"] == role][index]
 
 
-def _start_server(tmp_path_factory: pytest.TempPathFactory, screeners: int = 0) -> Iterator[tuple[str, Path]]:
-    var = tmp_path_factory.mktemp("var")
+def make_run_environment(var: Path, **extra: str) -> dict[str, str]:
+    """The environment of a developer's shell for `make run` with its own VAR_DIR: the embedded default
+    (no DATABASE_URL, no REDIS_URL: SQLite and the file-system broker in ``var``), without what pytest and
+    pytest-django put in it (the test settings module)."""
     env = {
-        **os.environ,
-        "VAR_DIR": str(var),
-        "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
-        "REDIS_URL": "",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(var / "mail"),
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+        and not k.startswith("PYTEST")
     }
-    python = sys.executable
-    commands: list[list[str]] = [
-        ["migrate", "--noinput", "-v0"],
-        ["collectstatic", "--noinput", "-v0"],
-        ["seed_demo"],
-        ["seed_demo_offers"],
-        ["seed_demo_payments"],
-    ]
-    if screeners:
-        commands.append(["seed_demo_screeners", "--limit", str(screeners)])
-    for command in commands:
-        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=300)
-    port = free_port()
-    bin_dir = Path(python).parent
-    worker = subprocess.Popen(
-        [
-            str(bin_dir / "celery"),
-            "--workdir",
-            "platform",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    web = subprocess.Popen(uvicorn_command(port, "--log-level", "warning"), cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    env.update({"VAR_DIR": str(var), "DATABASE_URL": "", "REDIS_URL": "", **extra})
+    return env
+
+
+@dataclass
+class MakeRun:
+    """`make run` started by a test, in a session (process group) of its own, its output in files."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+    var: Path
+    stdout: Path
+    stderr: Path
+
+    def output(self) -> str:
+        return self.stdout.read_text(errors="replace")
+
+    def errors(self) -> str:
+        return self.stderr.read_text(errors="replace")
+
+    def database(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.var / "db.sqlite3", timeout=20)
+
+    def wait_until(self, condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
+        """Until ``condition`` holds; fails at once, with the output, if `make run` ends meanwhile."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.process.poll() is not None:
+                pytest.fail(f"make run ended ({self.process.returncode}) before {what}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {what} within {timeout:.0f} s:\n{self.tail()}")
+            time.sleep(0.3)
+
+    def answers(self) -> bool:
+        try:
+            return httpx.get(self.base + "/healthz", timeout=5).text == "ok"
+        except httpx.TransportError:
+            return False
+
+    def ready_cuts(self) -> int:
+        with contextlib.closing(self.database()) as db:
+            return int(db.execute("select count(*) from screening_cut where status = 'ready'").fetchone()[0])
+
+    def tail(self) -> str:
+        return "--- stdout\n" + self.output()[-4000:] + "\n--- stderr\n" + self.errors()[-4000:]
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """What a terminal's Ctrl-C does: SIGINT to the foreground process group (make and the launcher)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise
+
+
+def make_run(var: Path, port: int, *, demo_screeners: int | None = None, **env: str) -> MakeRun:
+    """`make run` as a developer types it (HOST, PORT, the project's venv), on a fresh VAR_DIR.
+
+    The only difference: make is told that the venv is installed (``-o`` its stamp), so a test never
+    reinstalls the venv it runs in; `make install` is .ci/run's and the developer's business."""
+    venv = Path(sys.prefix)
+    arguments = ["make", "--no-print-directory", "-o", str(venv / ".installed-stamp"), "run"]
+    arguments += [f"VENV={venv}", "HOST=127.0.0.1", f"PORT={port}"]
+    if demo_screeners is not None:
+        arguments.append(f"DEMO_SCREENERS={demo_screeners}")
+    stdout, stderr = var / "make-run.out", var / "make-run.err"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            arguments,
+            cwd=ROOT,
+            env=make_run_environment(var, **env),
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    return MakeRun(process, f"http://127.0.0.1:{port}", var, stdout, stderr)
+
+
+def _start_server(tmp_path_factory: pytest.TempPathFactory, screeners: int = 0) -> Iterator[tuple[str, Path]]:
+    """`make run` on a fresh VAR_DIR (the demo, the server, the worker and the beat of infra/run-embedded),
+    with the first ``screeners`` demo films' screeners packaged by its worker before the tests start."""
+    var = tmp_path_factory.mktemp("var")
+    run = make_run(var, free_port(), demo_screeners=screeners)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base, var
+        run.wait_until(run.answers, "the server answering")
+        if screeners:
+            run.wait_until(lambda: run.ready_cuts() >= screeners, "the demo screeners packaged")
+        yield run.base, var
     finally:
-        for process in (web, worker):
-            process.send_signal(signal.SIGTERM)
-        for process in (web, worker):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        run.interrupt()
 
 
 @pytest.fixture(scope="module")

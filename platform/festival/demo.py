@@ -7,19 +7,28 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import cache
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Organisation, User
+from accounts.memberships import membership_grant
+from accounts.models import Membership, Organisation, User
 from festival import demo_data as data
 from festival import services as festival_services
 from festival.models import Edition, Session
+
+
+@cache
+def _demo_password_hash() -> str:
+    """The demo password hashed once (a deliberately slow hash: ~0.5 s each, twenty accounts)."""
+    return make_password(data.DEMO_PASSWORD)
 
 
 def _ensure_user(person: data.PersonData) -> User:
@@ -27,12 +36,14 @@ def _ensure_user(person: data.PersonData) -> User:
     if user is None:
         user = User.objects.create_user(
             email=person["email"],
-            password=data.DEMO_PASSWORD,
+            password=None,
             full_name=person["full_name"],
             language=person["language"],
             is_staff=person["role"] == "admin",
             is_superuser=person["role"] == "admin",
         )
+        user.password = _demo_password_hash()
+        user.save(update_fields=["password"])
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
@@ -116,10 +127,10 @@ def seed_demo(*, with_posters: bool = True) -> tuple[bool, Edition]:
             organisations[org["key"]] = account_services.organisation_create(
                 user=founder, name=org["name"], country=org["country"], company_type=org["company_type"]
             )
-        for person in data.PEOPLE:
-            account_services.organisation_join(
-                user=users[person["key"]], organisation=organisations[person["organisation"]]
-            )
+        for person in data.PEOPLE:  # the founders belong already; the festival admin grants the others
+            organisation, user = organisations[person["organisation"]], users[person["key"]]
+            if not Membership.objects.filter(user=user, organisation=organisation).exists():
+                membership_grant(actor=admin, organisation=organisation, user=user)
         for accreditation in data.ACCREDITATIONS:
             person = next(p for p in data.PEOPLE if p["key"] == accreditation["person"])
             applied = account_services.accreditation_apply(

@@ -45,3 +45,22 @@ def test_demo_accounts_command_prints_credentials() -> None:
     code = StringIO()
     call_command("demo_accounts", "--code", stdout=code)
     assert code.getvalue().strip().isdigit() and len(code.getvalue().strip()) == 6
+
+
+def test_demo_accounts_say_which_film_each_producer_produces() -> None:
+    out = StringIO()
+    call_command("demo_accounts", stdout=out)
+    lines = out.getvalue().splitlines()
+    for film in demo_data.FILMS:
+        for key in film["producers"]:
+            email = next(p["email"] for p in demo_data.PEOPLE if p["key"] == key)
+            line = next(line for line in lines if email in line)
+            assert f'"{film["title"]}"' in line, line
+
+
+def test_every_demo_account_signs_in_with_the_demo_password() -> None:
+    seed_demo(with_posters=False)
+    users = list(User.objects.filter(email__in=[p["email"] for p in demo_data.PEOPLE]))
+    assert len(users) == len(demo_data.PEOPLE)
+    assert all(user.check_password(demo_data.DEMO_PASSWORD) for user in users)
+    assert not any(user.check_password("another-password-entirely") for user in users)

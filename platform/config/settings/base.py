@@ -7,6 +7,7 @@ deployment needs on top of this file.
 """
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,9 @@ else:
         }
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"  # a host named, or kombu warns on every start
+    # The console email backend prints straight to the worker's output (not as a logged WARNING line)
+    CELERY_WORKER_REDIRECT_STDOUTS = False
     for folder in ("queue", "processed", "control"):
         (VAR_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -195,9 +198,14 @@ CELERY_TASK_IGNORE_RESULT = True
 # Negotiation messages written by each server's event loop through its own async PostgreSQL pool
 # (offers.consumers); off falls back to Django's sync thread (slower under load, same results)
 THREAD_ASYNC_WRITES = env_bool("THREAD_ASYNC_WRITES", True)
-# Run by the worker's embedded beat in `make run` (`worker --beat`); a separate `celery beat` in production
+# The demo's screener jobs (queue "demo", which `make run`'s worker also listens to)
+CELERY_IMPORTS = ["screening.demo"]
+# Run by `celery beat` (infra/run-embedded starts one beside the worker in `make run`)
 CELERY_BEAT_SCHEDULE = {
-    "release-due-instalments": {"task": "payments.tasks.release_due_instalments", "schedule": 3600.0},
+    "release-due-instalments": {
+        "task": "payments.tasks.release_due_instalments",
+        "schedule": float(env_int("PAYMENTS_RELEASE_INTERVAL_SECONDS", 3600)),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 
@@ -279,6 +287,15 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PLATFORM_DIR / "static"]
+# WhiteNoise (6.x) answers with a synchronous file iterator, which Django's ASGI handler reads in a thread
+# and warns about once per process: expected here (static files are few and cached), not a fault to show.
+warnings.filterwarnings(
+    "ignore",
+    message="StreamingHttpResponse must consume synchronous iterators",
+    module="django.core.handlers.asgi",
+)
+# Files browsers ask for at the site's root (/favicon.ico, /apple-touch-icon.png), served by WhiteNoise
+WHITENOISE_ROOT = PLATFORM_DIR / "static" / "root"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 STORAGES: dict[str, Any] = {
@@ -362,5 +379,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Refusals (4xx) are answers, not faults: only server errors are logged from django.request
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }

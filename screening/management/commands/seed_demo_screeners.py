@@ -1,19 +1,61 @@
+import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from screening.demo import seed_demo_screeners
+from screening.demo import demo_films, demo_progress, seed_demo_screeners
 
 
 class Command(BaseCommand):
-    help = "Package a short playable screener for every selected film that has none (the demo's screeners)."
+    help = (
+        "Give every selected film that has no cut a short playable screener: queued for the worker "
+        "(the default), made here (--now), or follow their progress (--follow)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--limit", type=int, default=None, help="Package at most this many films.")
+        parser.add_argument(
+            "--limit", type=int, default=None, help="Only the first this many films (in session order)."
+        )
+        parser.add_argument(
+            "--now", action="store_true", help="Make and package them in this process before returning."
+        )
+        parser.add_argument(
+            "--follow",
+            action="store_true",
+            help="Print the demo screeners' progress until every one is packaged (or failed).",
+        )
+        parser.add_argument("--interval", type=float, default=2.0, help="Seconds between checks (--follow).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from festival.models import Film
+        limit = options["limit"]
+        if limit is not None and limit < 0:
+            raise CommandError("--limit must be 0 or more.")
+        films = demo_films()[:limit] if limit is not None else demo_films()
+        if options["follow"]:
+            self._follow([film for film in films if film.team_members.exists()], options["interval"])
+            return
+        count = seed_demo_screeners(films=films, background=not options["now"])
+        if options["now"]:
+            self.stdout.write(self.style.SUCCESS(f"Packaged {count} demo screeners."))
+        elif count:
+            self.stdout.write(f"Queued {count} demo screeners: the worker packages them in the background.")
 
-        films = list(Film.objects.filter(session__isnull=False).order_by("session__starts_on", "title"))
-        made = seed_demo_screeners(films=films[: options["limit"]] if options["limit"] else films)
-        self.stdout.write(self.style.SUCCESS(f"Packaged {made} demo screeners."))
+    def _follow(self, films: list[Any], interval: float) -> None:
+        """One line whenever something changes, until the demo is ready; quiet when it is already."""
+        last = ""
+        quiet_since = time.monotonic()
+        while True:
+            progress = demo_progress(films)
+            line = progress.line()
+            if progress.done:
+                if last:  # there was something to follow
+                    self.stdout.write(line + ".", ending="\n")
+                return
+            if line != last:
+                self.stdout.write(line)
+                self.stdout.flush()
+                last, quiet_since = line, time.monotonic()
+            elif time.monotonic() - quiet_since > 600:
+                self.stderr.write("Demo screeners: no progress for ten minutes; see the worker's messages.")
+                return
+            time.sleep(interval)

@@ -13,6 +13,16 @@ def current_demo_code() -> str:
     return format_hotp_value(hotp_value(data.DEMO_TOTP_SECRET, counter))
 
 
+def produced_films() -> dict[str, list[str]]:
+    """Person key -> the demo films they produce, as "Title (session)"."""
+    sessions = {session["key"]: session["city"] for session in data.SESSIONS}
+    films: dict[str, list[str]] = {}
+    for film in data.FILMS:
+        for producer in film["producers"]:
+            films.setdefault(producer, []).append(f'"{film["title"]}" ({sessions[film["session"]]})')
+    return films
+
+
 class Command(BaseCommand):
     help = "Print the demo accounts, their password, the shared TOTP secret and the current code."
 
@@ -24,8 +34,12 @@ class Command(BaseCommand):
             self.stdout.write(current_demo_code())
             return
         self.stdout.write(f"Demo accounts (password for all: {data.DEMO_PASSWORD})")
+        films = produced_films()
         for person in data.PEOPLE:
-            self.stdout.write(f"  {person['role']:<13} {person['email']:<45} {person['full_name']}")
+            line = f"  {person['role']:<13} {person['email']:<45} {person['full_name']}"
+            if films.get(person["key"]):
+                line += "  produces " + "; ".join(films[person["key"]])
+            self.stdout.write(line)
         self.stdout.write(
             f"Two-factor codes: add the TOTP secret {data.DEMO_TOTP_SECRET} to an authenticator app,\n"
             f"or run `make totp` for the current code (now: {current_demo_code()}; each code works once)."
