@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import acting_user
+from core.admin import CheckedAutocompleteMixin
 from screening import services
 from screening.models import AccessRevocation, Cut, PaceRefusal, PlaybackGrant
 
@@ -47,7 +48,7 @@ class PlaybackGrantAdmin(admin.ModelAdmin[PlaybackGrant]):
 
 
 @admin.register(AccessRevocation)
-class AccessRevocationAdmin(admin.ModelAdmin[AccessRevocation]):
+class AccessRevocationAdmin(CheckedAutocompleteMixin, admin.ModelAdmin[AccessRevocation]):
     list_display = ["user", "film", "reason", "revoked_by", "created_at", "lifted_at"]
     fields = ["user", "film", "reason"]
     autocomplete_fields = ["user"]

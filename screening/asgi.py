@@ -45,7 +45,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
-from accounts.middleware import session_idle_expired
+from accounts.middleware import session_expired
 from accounts.models import User
 from core.hmacs import session_auth_hashes
 from screening import door_backends, pace, services
@@ -127,7 +127,7 @@ def session_user_id(session: SessionBase) -> Any | None:
         return None
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return None
-    if session_idle_expired(session, int(time.time())):
+    if session_expired(session, int(time.time())):
         return None
     return user_id
 

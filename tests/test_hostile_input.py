@@ -419,10 +419,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "offers helper: PUT /api/films/<id>/offer-policy/ with a body missing min_watched_share_bp is a 500 "
         "(offers/api.py passes partial validated_data to offer_policy_set)"
     ),
-    ("screening_accessrevocation_add", "types"): (
-        "screening helper: the admin's add form for access revocations is a 500 for a non-numeric value "
-        "given twice (screening/admin.py turns a raw form value into an id)"
-    ),
     ("manage_phone", "types"): (
         "lead: allauth headless PUT/PATCH /_allauth/app/v1/account/phone is a 500 (ManagePhoneView has no "
         "user) for a caller without a token; phone is not a login method here, so its routes should go"

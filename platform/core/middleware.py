@@ -42,22 +42,16 @@ from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from core.text import MAX_DEPTH, UnsafeText, check_text, check_untrusted, loads_untrusted
+from core.text import FORBIDDEN, MAX_DEPTH, UnsafeText, check_text, check_untrusted, loads_untrusted
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 
 RAW_BODY_ATTRIBUTE = "raw_body_allowed"
 
-# Transitional: routes (by URL name) whose body is left alone until their view carries
-# ``@raw_body_allowed``. Stripe's webhook must store exactly what it received (docs: issue 11, item 5);
-# remove the name once payments.views.stripe_webhook is decorated.
-RAW_BODY_URL_NAMES = frozenset({"payments-webhook"})
-
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_TOKEN_HEADER = "HTTP_X_SESSION_TOKEN"  # noqa: S105 (a header name, not a secret)
 
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def raw_body_allowed(view: ViewFunc) -> ViewFunc:
@@ -94,7 +88,7 @@ def error_body(*, detail: str, code: str, field: str | None) -> dict[str, Any]:
 
 def _printable(name: str) -> str:
     """A name fit to show in a message even when the name itself is what is wrong."""
-    return _UNSAFE.sub(lambda match: ascii(match.group())[1:-1], name)
+    return FORBIDDEN.sub(lambda match: ascii(match.group())[1:-1], name)
 
 
 def _text(value: str, *, field: str) -> None:
@@ -126,7 +120,7 @@ def _embedded_json(value: str, *, field: str) -> None:
 
 def _pairs(pairs: Iterable[tuple[str, str]], *, where: str) -> None:
     for name, value in pairs:
-        if _UNSAFE.search(name):
+        if FORBIDDEN.search(name):
             shown = _printable(name)
             raise Refusal(
                 _("The name of the %(where)s “%(name)s” is not valid text.")
@@ -217,7 +211,7 @@ def _check_body(request: HttpRequest) -> None:
             raise Refusal(_("The form could not be read."), code="bad_form", field=None) from None
         _pairs(((name, value) for name, values in fields.lists() for value in values), where=_("form field"))
         for name in request.FILES:
-            if _UNSAFE.search(name):
+            if FORBIDDEN.search(name):
                 _pairs([(name, "")], where=_("form field"))
             for upload in request.FILES.getlist(name):
                 _text(upload.name or "", field=name)
@@ -285,8 +279,5 @@ class UntrustedInputMiddleware:
         if request.method not in BODY_METHODS:
             return
         if getattr(view_func, RAW_BODY_ATTRIBUTE, False):
-            return
-        match = request.resolver_match
-        if match is not None and match.url_name in RAW_BODY_URL_NAMES:
             return
         _check_body(request)

@@ -30,7 +30,7 @@ MAX_ITEMS = 20_000
 # NUL and the other C0 controls but tab (\x09), LF (\x0a) and CR (\x0d); DEL; every surrogate code point.
 # A well-formed Python str from UTF-8 never holds a surrogate: one here came from a JSON escape or
 # from a decoder told to let it through, and no encoder will write it back out.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class UnsafeText(InvalidInput):
@@ -53,7 +53,7 @@ def _join(path: str, key: str | int) -> str:
 
 def check_text(value: str, *, field: str) -> None:
     """Refuse one string; ``field`` names it in the error."""
-    found = _FORBIDDEN.search(value)
+    found = FORBIDDEN.search(value)
     if found is not None:
         raise UnsafeText(
             _("%(field)s %(reason)s.") % {"field": field or _("The input"), "reason": _reason(found.group())},

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import acting_user
+from core.admin import CheckedAutocompleteMixin
 from core.errors import DomainError
 from festival import services
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
@@ -43,7 +44,7 @@ class SessionAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
 
-class TeamInline(admin.TabularInline):
+class TeamInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = FilmTeamMember
     extra = 0
     autocomplete_fields = ["user"]
