@@ -8,10 +8,15 @@ long as they live. The busy worker's requests then wait up to twice as long as t
 the playlist benchmark: p99 105-310 ms with one shared socket, 68-84 ms with a socket per worker). With a
 socket per worker the kernel assigns each new connection to a worker by a hash of its addresses.
 
-The trade-off: a connection assigned to a worker waits for that worker; a stuck worker's queue is not
-drained by the others. The supervisor restarts a worker that exits, on the same socket, so connections
-queued meanwhile are not lost. SIGTERM or SIGINT stops every worker gracefully (uvicorn's own shutdown),
-then the supervisor exits.
+A worker gets its socket bound but not listening: uvicorn (asyncio) calls listen() when it is ready to
+accept, after the application is loaded, and only then does the kernel hash connections to it. So no
+connection waits for a worker that is still booting, at start or after a restart. When a worker exits,
+the supervisor closes its socket at once (new connections go to the live workers; any still queued on
+it are reset, as they would be by a dead worker) and starts a replacement on a fresh unlistened socket.
+The trade-off that remains: a connection assigned to a worker that is alive but stuck waits for it.
+SIGTERM or SIGINT stops every worker gracefully (uvicorn's own shutdown), then the supervisor exits.
+
+uvicorn's ``server: uvicorn`` header is off (``--no-server-header``) unless ``--server-header`` is given.
 
     python infra/serve.py --workers 2 --host 127.0.0.1 --port 8000 [uvicorn options...]
 
@@ -37,14 +42,14 @@ RESTART_PAUSE = 1.0  # seconds between restarts of one worker
 STOP_GRACE = 30.0  # seconds the workers get to finish their requests
 
 
-def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+def bound_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to host:port, not listening yet: the worker's server calls listen() when ready."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
 
@@ -58,10 +63,35 @@ def _die_with_parent() -> None:
 
 
 class Worker:
-    def __init__(self, index: int, sock: socket.socket, uvicorn: str, options: list[str]) -> None:
-        self.index, self.sock, self.uvicorn, self.options = index, sock, uvicorn, options
+    def __init__(
+        self,
+        index: int,
+        sock: socket.socket,
+        uvicorn: str,
+        options: list[str],
+        *,
+        address: tuple[str, int] | None,
+    ) -> None:
+        """``address``: the worker has a socket of its own there (SO_REUSEPORT), renewed at each restart;
+        None: ``sock`` is shared by every worker and kept."""
+        self.index, self.sock, self.uvicorn, self.options, self.address = (
+            index,
+            sock,
+            uvicorn,
+            options,
+            address,
+        )
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
+
+    def restart(self) -> None:
+        """After the worker exited: its socket closed at once (no new connection is hashed to it), a fresh
+        one bound, and the worker started on it after a pause (at most one start per RESTART_PAUSE)."""
+        if self.address is not None:
+            self.sock.close()
+            self.sock = bound_socket(*self.address, reuse_port=True)
+        time.sleep(max(0.0, RESTART_PAUSE - (time.monotonic() - self.started)))
+        self.start()
 
     def start(self) -> None:
         fd = self.sock.fileno()
@@ -85,13 +115,20 @@ def main(argv: list[str]) -> int:
     args, options = parser.parse_known_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if not any(option in ("--server-header", "--no-server-header") for option in options):
+        options.append("--no-server-header")
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     reuse_port = hasattr(socket, "SO_REUSEPORT") and args.workers > 1
-    shared = None if reuse_port else listening_socket(args.host, args.port, reuse_port=False)
-    workers = [
-        Worker(i, shared or listening_socket(args.host, args.port, reuse_port=True), uvicorn, options)
-        for i in range(args.workers)
-    ]
+    address = (args.host, args.port)
+    if reuse_port:
+        workers = [
+            Worker(i, bound_socket(*address, reuse_port=True), uvicorn, options, address=address)
+            for i in range(args.workers)
+        ]
+    else:
+        shared = bound_socket(*address, reuse_port=False)
+        shared.listen(BACKLOG)  # every worker accepts from it, and connections queue during a restart
+        workers = [Worker(i, shared, uvicorn, options, address=None) for i in range(args.workers)]
 
     stopping = False
 
@@ -109,8 +146,7 @@ def main(argv: list[str]) -> int:
             code = worker.exited()
             if code is not None and not stopping:
                 print(f"serve: worker {worker.index} exited with {code}; restarting", file=sys.stderr)
-                time.sleep(max(0.0, RESTART_PAUSE - (time.monotonic() - worker.started)))
-                worker.start()
+                worker.restart()
 
     for worker in workers:
         if worker.process is not None and worker.process.poll() is None:

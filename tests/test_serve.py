@@ -57,11 +57,17 @@ def _wait(condition: object, timeout: float = 60) -> bool:
     return False
 
 
-def _answers(base: str) -> bool:
+def _answers(base: str, timeout: float = 2) -> bool:
     try:
-        return httpx.get(base + "/healthz", timeout=2).text == "ok"
+        return httpx.get(base + "/healthz", timeout=timeout).text == "ok"
     except httpx.TransportError:
         return False
+
+
+def _answers_promptly(base: str) -> bool:
+    """Twenty fresh connections (the kernel hashes each to a worker's socket) all answered. The timeout
+    is generous (a busy machine): readiness is waited for before, never guessed."""
+    return all(_answers(base, timeout=30) for _ in range(20))
 
 
 def _serve(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
@@ -94,9 +100,9 @@ def test_workers_each_listen_are_restarted_and_stop_together(tmp_path: Path) -> 
         dead = min(workers)
         os.kill(dead, signal.SIGKILL)
         assert _wait(lambda: len(_children(server.pid) - {dead}) == 2), "the dead worker was not replaced"
-        assert _wait(lambda: _answers(base))
-        assert _listening_sockets(port) == 2  # the replacement serves the same socket
-        assert all(_answers(base) for _ in range(20))
+        # Ready: the replacement listens (it calls listen() once its application is loaded)
+        assert _wait(lambda: _listening_sockets(port) == 2), "the replacement never listened"
+        assert _answers_promptly(base)
         workers = _children(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -104,6 +110,47 @@ def test_workers_each_listen_are_restarted_and_stop_together(tmp_path: Path) -> 
     assert code == 0
     assert not any(_alive(pid) for pid in workers)
     assert _listening_sockets(port) == 0
+
+
+def test_no_connection_waits_for_a_worker_that_is_not_ready(tmp_path: Path) -> None:
+    """A worker dies and its replacement is held before it is ready (SIGSTOP while it loads Django): every
+    connection goes to the live worker, none is queued on a socket nobody accepts from; the replacement
+    takes its share once it is ready."""
+    port = free_port()
+    server = _serve(tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
+    held = None
+    try:
+        assert _wait(lambda: _answers(base) and _listening_sockets(port) == 2)
+        first = _children(server.pid)
+        dead = min(first)
+        os.kill(dead, signal.SIGKILL)
+        assert _wait(lambda: len(_children(server.pid) - first) == 1, timeout=30)
+        (held,) = _children(server.pid) - first  # the replacement, still importing the project
+        os.kill(held, signal.SIGSTOP)
+        assert _listening_sockets(port) == 1  # only the live worker's socket takes connections
+        assert all(_answers(base, timeout=10) for _ in range(20))
+        os.kill(held, signal.SIGCONT)
+        assert _wait(lambda: _listening_sockets(port) == 2), "the replacement never listened"
+        assert _answers_promptly(base)
+    finally:
+        if held is not None:
+            os.kill(held, signal.SIGCONT)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def test_no_server_header_unless_asked(tmp_path: Path) -> None:
+    port = free_port()
+    server = _serve(tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert _wait(lambda: _answers(base))
+        answer = httpx.get(base + "/healthz")
+        assert answer.text == "ok" and "server" not in answer.headers
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
 
 
 def test_the_workers_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
