@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 migrate: install
-	$(MANAGE) migrate --noinput
+	$(MANAGE) migrate --noinput --verbosity 0
 	$(MANAGE) collectstatic --noinput --verbosity 0
 
 # The demo's screeners are queued for `make run`'s worker, which packages them while the server already
