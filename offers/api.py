@@ -52,7 +52,7 @@ def _terms_errors(error: services.OfferTermsInvalid) -> ValidationError:
             "code": "invalid_terms",
             "field": error.field,
             "terms": [f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in error.errors],
-            "errors": error.errors,
+            "errors": error.errors,  # type: ignore[dict-item]  # a list of {field, message}, rendered as is
         }
     )
 

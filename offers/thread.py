@@ -66,7 +66,8 @@ def party_side(user: User, offer: Offer) -> str | None:
     no thread yet: only their offeror sees them."""
     if not user.is_authenticated:
         return None
-    flags = with_party_flags(Offer.objects.filter(pk=offer.pk), user).values_list("is_producer", "is_offeror")
+    flagged = with_party_flags(Offer.objects.filter(pk=offer.pk), user)
+    flags = flagged.values_list("is_producer", "is_offeror")  # type: ignore[misc]  # annotations
     producer, offeror = flags.first() or (False, False)
     return side_from_flags(user, offer, producer=producer, offeror=offeror)
 

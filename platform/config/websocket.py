@@ -21,4 +21,4 @@ if os.environ.get("BENCH_ECHO") == "1":  # the floor of `make bench` (tests/benc
 
     websocket_urlpatterns += bench_echo_urlpatterns
 
-websocket_urlpatterns.append(re_path(r"", refuse_unknown))  # last: no traceback for unknown paths
+websocket_urlpatterns.append(re_path(r"", refuse_unknown))  # type: ignore[arg-type]  # last: no traceback for unknown paths

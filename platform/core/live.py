@@ -221,7 +221,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not allowed:
             await self.end(NOT_FOUND)
             return False
-        self.session, self.user = state, state.user  # type: ignore[assignment]
+        self.session, self.user = state, state.user  # type: ignore[assignment,unused-ignore]
         return True
 
     async def guard_write(self, *, exact: bool = False) -> bool:

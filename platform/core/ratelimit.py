@@ -72,7 +72,7 @@ def rate_take(*, key: str, rate: float, burst: float, tokens: int = 1) -> int:
     backend = caches["default"]
     full_key = backend.make_key(f"ratelimit:{key}")
     if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(full_key, write=True)
+        client = backend._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
         return int(client.eval(_TAKE, 1, full_key, rate, burst, tokens))
     return _take_locally(full_key, rate, burst, tokens)
 

@@ -67,7 +67,8 @@ def write_check_seconds() -> float:
 
 
 def _store(session_key: str | None = None) -> SessionBase:
-    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)  # type: ignore[no-any-return]
+    store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return store
 
 
 def _digest(session_key: str) -> str:
@@ -148,7 +149,7 @@ def session_state(
             return ENDED
     if last is not None:
         ends_at = min(ends_at, int(last) + settings.SESSION_IDLE_TIMEOUT_SECONDS + 1)
-        touch_due = int(last) + ACTIVITY_GRANULARITY_SECONDS
+        touch_due = float(int(last) + ACTIVITY_GRANULARITY_SECONDS)
     else:
         touch_due = float("inf")
     return SessionState(user=user, ends_at=ends_at, touch_due_at=touch_due)
@@ -190,7 +191,7 @@ def scope_cookies(scope: dict[str, Any]) -> dict[str, str]:
 
 
 def _authenticate(session_key: str | None) -> tuple[Any, str | None]:
-    if not session_key or not _store()._validate_session_key(session_key):
+    if not session_key or not _store()._validate_session_key(session_key):  # type: ignore[attr-defined]
         return AnonymousUser(), None
     state = session_state(session_key)
     if not state.alive:
