@@ -36,6 +36,7 @@ from tests.live import ROOT, MakeRun, free_port, make_run, make_run_environment,
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+    pytest.mark.xdist_group("make-run"),  # one xdist worker, one `make run`, the tests in their order
 ]
 
 BEAT_SECONDS = 2  # PAYMENTS_RELEASE_INTERVAL_SECONDS for this run: the beat sends the task this often
