@@ -28,7 +28,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.bench.ws_stack import ORIGIN, ws_headers
+from tests.bench.ws_stack import origin, ws_headers
 
 CONNECT_AT_ONCE = 50  # handshakes in flight: a burst of 400 would measure the handshake path instead
 
@@ -107,7 +107,7 @@ async def _reader(socket: ClientConnection, party: int, phase: Phase) -> None:
 async def _open(path: str, thread: Thread, party: int, resume: bool) -> ClientConnection:
     socket = await connect(
         f"ws://127.0.0.1:{thread.ports[party]}{path}",
-        origin=ORIGIN,
+        origin=origin(thread.ports[party]),
         additional_headers=ws_headers(thread.sessions[party]),
         open_timeout=60,
         ping_interval=None,

@@ -121,4 +121,6 @@ def ws_headers(session_key: str) -> dict[str, str]:
     return {"Cookie": f"sessionid={session_key}"}
 
 
-ORIGIN = Origin("http://127.0.0.1")  # in ALLOWED_HOSTS; the origin validator ignores the port
+def origin(port: int) -> Origin:
+    """The server's own origin: the socket gate compares scheme, host and port (core/socket_gate.py)."""
+    return Origin(f"http://127.0.0.1:{port}")
