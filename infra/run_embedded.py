@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,12 +159,16 @@ def children(venv: Path, host: str, port: int, env: dict[str, str]) -> list[Chil
     ]
 
 
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP proxy
+
+
 def answers(host: str, port: int) -> bool:
-    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)  # noqa: S104
+    """Our server answers its health check (not merely something listening on the port)."""
+    target = "127.0.0.1" if host in WILDCARDS - {"::"} else ("[::1]" if host == "::" else site_host(host))
     try:
-        with socket.create_connection((target, port), timeout=1):
-            return True
-    except OSError:
+        with DIRECT.open(f"http://{target}:{port}/healthz", timeout=2) as answer:
+            return bool(answer.status == 200 and answer.read() == b"ok")
+    except (OSError, ValueError):
         return False
 
 
@@ -224,7 +229,8 @@ def main() -> int:
                 break
             shout(f"the {child.name} stopped (exit code {status}); starting it again")
             time.sleep(max(0.0, RESTART_PAUSE - (now - child.started)))
-            child.start()
+            if not stopping:
+                child.start()
         time.sleep(POLL)
 
     everyone = [(child, child.process) for child in [*processes, progress] if child.process is not None]
