@@ -103,8 +103,12 @@ def make_demo_screener_now(film: Film) -> Cut | None:
 def make_demo_screeners(film_ids: list[int]) -> str:
     """The worker's job for the demo films (queue ``demo``): one film after the other, so that the demo
     keeps one of `make run`'s two worker threads and the other stays free for uploads and emails."""
+    from celery.worker import state
+
     made = 0
     for film in Film.objects.filter(pk__in=film_ids).order_by("session__starts_on", "title", "pk"):
+        if state.should_stop is not None or state.should_terminate is not None:
+            break  # the worker is stopping (Ctrl-C): the next `make run` queues the films left
         try:
             made += make_demo_screener_now(film) is not None
         except (OSError, subprocess.SubprocessError):
