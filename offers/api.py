@@ -51,8 +51,10 @@ def _terms_errors(error: services.OfferTermsInvalid) -> ValidationError:
             "detail": error.message,
             "code": "invalid_terms",
             "field": error.field,
-            "terms": [f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in error.errors],
-            "errors": error.errors,  # type: ignore[dict-item]  # a list of {field, message}, rendered as is
+            # Each message already names the field as the form labels it ("Commission: ..."); ``errors`` gives
+            # the path of each field for clients that point at it.
+            "terms": [e["message"] for e in error.errors],
+            "errors": error.errors,  # type: ignore[dict-item]  # {field, label, code, message}, as is
         }
     )
 

@@ -63,7 +63,7 @@ class OfferPolicySerializer(serializers.ModelSerializer[OfferPolicy]):
     class Meta:
         model = OfferPolicy
         fields = ["min_watched_share_bp"]
-        extra_kwargs = {"min_watched_share_bp": {"min_value": None, "max_value": None}}
+        extra_kwargs = {"min_watched_share_bp": {"min_value": None, "max_value": None, "required": True}}
 
 
 class ThreadMessageSerializer(serializers.Serializer[None]):

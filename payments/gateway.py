@@ -71,9 +71,8 @@ class BadSignature(Exception):
     time outside the tolerance (a replay, or a clock far off)."""
 
 
-# Stripe's own tolerance (stripe-python's ``Webhook.DEFAULT_TOLERANCE``), applied both ways: Stripe's
+# The tolerance (STRIPE_WEBHOOK_TOLERANCE_SECONDS, Stripe's own 300 s by default) applies both ways: Stripe's
 # libraries only refuse old timestamps, but one far in the future is no more Stripe's than an old one.
-DEFAULT_TOLERANCE_SECONDS = 300
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -110,7 +109,7 @@ def verify_signature(payload: bytes, header: str | None, *, now: float | None = 
     ).hexdigest()
     if not any(hmac.compare_digest(expected, signature) for signature in signatures):
         raise BadSignature("no signature matches the body")
-    tolerance = int(getattr(settings, "STRIPE_WEBHOOK_TOLERANCE_SECONDS", DEFAULT_TOLERANCE_SECONDS))
+    tolerance = int(settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS)
     drift = timestamp - (time.time() if now is None else now)
     if drift < -tolerance:
         raise BadSignature(f"timestamp {timestamp} is older than the tolerance ({tolerance} s): a replay")

@@ -98,15 +98,15 @@ class Verdict:
 
 def segment_bucket() -> Bucket:
     return Bucket(
-        capacity=float(getattr(settings, "SCREENING_PACE_BURST_SECONDS", 180)),
-        per_second=float(getattr(settings, "SCREENING_PACE_REALTIME_FACTOR", 4)),
+        capacity=float(settings.SCREENING_PACE_BURST_SECONDS),
+        per_second=float(settings.SCREENING_PACE_REALTIME_FACTOR),
     )
 
 
 def key_bucket() -> Bucket:
     return Bucket(
-        capacity=float(getattr(settings, "SCREENING_KEY_PACE_BURST", 20)),
-        per_second=float(getattr(settings, "SCREENING_KEY_PACE_PER_MINUTE", 6)) / 60,
+        capacity=float(settings.SCREENING_KEY_PACE_BURST),
+        per_second=float(settings.SCREENING_KEY_PACE_PER_MINUTE) / 60,
     )
 
 
@@ -115,7 +115,7 @@ def bucket_for(door: str) -> Bucket:
 
 
 def record_interval_ms() -> int:
-    return int(float(getattr(settings, "SCREENING_PACE_RECORD_SECONDS", 10)) * 1000)
+    return int(float(settings.SCREENING_PACE_RECORD_SECONDS) * 1000)
 
 
 def state_ttl() -> int:

@@ -412,28 +412,10 @@ def named_field(response: Any) -> str | None:
     return found.group(1).replace("&lt;", "<").replace("&gt;", ">")
 
 
-# Known 500s in areas other helpers own (issue 11): route name and family -> who fixes it. The lead removes
-# a mark when its fix lands (strict: an xfail that starts passing fails the run).
-KNOWN: dict[tuple[str, str], str] = {
-    ("film-offer-policy", "types"): (
-        "offers helper: PUT /api/films/<id>/offer-policy/ with a body missing min_watched_share_bp is a 500 "
-        "(offers/api.py passes partial validated_data to offer_policy_set)"
-    ),
-    ("manage_phone", "types"): (
-        "lead: allauth headless PUT/PATCH /_allauth/app/v1/account/phone is a 500 (ManagePhoneView has no "
-        "user) for a caller without a token; phone is not a login method here, so its routes should go"
-    ),
-}
-
-
 def _params() -> Iterator[Any]:
     for pattern in PATTERNS:
         for family in FAMILIES:
-            marks = []
-            reason = KNOWN.get((pattern.name, family))
-            if reason:
-                marks.append(pytest.mark.xfail(reason=reason, strict=True))
-            yield pytest.param(pattern, family, id=f"{pattern.id}-{family}", marks=marks)
+            yield pytest.param(pattern, family, id=f"{pattern.id}-{family}")
 
 
 @pytest.mark.parametrize("pattern,family", list(_params()))

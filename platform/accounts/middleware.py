@@ -24,7 +24,7 @@ _SESSION_KEY_SHAPE = re.compile(r"[a-z0-9]{8,64}")
 
 def session_absolute_limit() -> int:
     """Seconds a signed-in session lives at most, whatever its activity (12 hours by default)."""
-    return int(getattr(settings, "SESSION_ABSOLUTE_LIFETIME_SECONDS", settings.SESSION_COOKIE_AGE))
+    return int(settings.SESSION_ABSOLUTE_LIFETIME_SECONDS)
 
 
 def session_idle_expired(session: SessionBase, now: int) -> bool:

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -9,6 +10,14 @@ from config.health import healthz
 from festival import views as festival_views
 
 secure_admin_site(admin.site)
+
+
+def not_offered(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
+    """allauth's headless API routes for a login method this site does not offer (phone numbers): they
+    answer 404 in allauth's own shape rather than reach views that assume a configured method (one
+    of them, ManagePhoneView, is a 500 for a PUT without a session)."""
+    return JsonResponse({"status": 404}, status=404)
+
 
 urlpatterns = [
     path("", festival_views.home, name="home"),
@@ -38,6 +47,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    re_path(r"^_allauth/(?:app|browser)/v1/(?:account/phone|auth/phone/.*)$", not_offered),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/", include("config.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

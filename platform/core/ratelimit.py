@@ -80,8 +80,8 @@ def rate_take(*, key: str, rate: float, burst: float, tokens: int = 1) -> int:
 def thread_rate() -> tuple[float, float]:
     """Frames and REST actions of one user in negotiation threads: sustained rate per second, burst."""
     return (
-        float(getattr(settings, "THREAD_RATE_PER_SECOND", 5.0)),
-        float(getattr(settings, "THREAD_RATE_BURST", 20.0)),
+        float(settings.THREAD_RATE_PER_SECOND),
+        float(settings.THREAD_RATE_BURST),
     )
 
 

@@ -57,13 +57,13 @@ LOGIN_RECORDS_KEY = ALLAUTH_METHODS_KEY  # allauth's record of how (and when) a 
 
 def check_seconds() -> float:
     """How often an open socket re-reads its session even when no signal said anything changed."""
-    return float(getattr(settings, "SOCKET_SESSION_CHECK_SECONDS", 5.0))
+    return float(settings.SOCKET_SESSION_CHECK_SECONDS)
 
 
 def write_check_seconds() -> float:
     """How stale the last full check may be when a plain message is written (the thread's hot path; the
     statement itself re-checks the session row and the account, ``offers.thread.MESSAGE_SQL``)."""
-    return float(getattr(settings, "SOCKET_SESSION_WRITE_CHECK_SECONDS", 1.0))
+    return float(settings.SOCKET_SESSION_WRITE_CHECK_SECONDS)
 
 
 def _store(session_key: str | None = None) -> SessionBase:

@@ -62,7 +62,9 @@ def test_invalid_terms_get_400_naming_the_fields(world: World) -> None:
         format="json",
     )
     assert response.status_code == 400
-    assert any(message.startswith("amount.currency") for message in response.json()["terms"])
+    body = response.json()
+    [error] = [e for e in body["errors"] if e["field"] == "amount.currency"]
+    assert error["message"] in body["terms"] and error["message"].startswith(error["label"])
     assert not Offer.objects.exists()
 
 

@@ -54,6 +54,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # tests point it at a local Stripe-shaped server
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300  # a signature's timestamp may be this far off, either way
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -198,6 +199,13 @@ CELERY_TASK_IGNORE_RESULT = True
 # Negotiation messages written by each server's event loop through its own async PostgreSQL pool
 # (offers.consumers); off falls back to Django's sync thread (slower under load, same results)
 THREAD_ASYNC_WRITES = env_bool("THREAD_ASYNC_WRITES", True)
+# Thread actions per user, over every socket and the REST API together (core.ratelimit)
+THREAD_RATE_PER_SECOND = env_int("THREAD_RATE_PER_SECOND", 5)
+THREAD_RATE_BURST = env_int("THREAD_RATE_BURST", 20)
+# Open sockets re-read their session this often, and a plain message trusts a reading this recent
+# (core.socket_session; logout and account changes also reach them at once through the channel layer)
+SOCKET_SESSION_CHECK_SECONDS = env_int("SOCKET_SESSION_CHECK_SECONDS", 5)
+SOCKET_SESSION_WRITE_CHECK_SECONDS = env_int("SOCKET_SESSION_WRITE_CHECK_SECONDS", 1)
 # The demo's screener jobs (queue "demo", which `make run`'s worker also listens to)
 CELERY_IMPORTS = ["screening.demo"]
 # Run by `celery beat` (infra/run-embedded starts one beside the worker in `make run`)
@@ -251,6 +259,8 @@ HEADLESS_CLIENTS = ("app",)
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 15 * 60)
+# Counted from the login, whatever the activity, for every kind of session (accounts.middleware)
+SESSION_ABSOLUTE_LIFETIME_SECONDS = env_int("SESSION_ABSOLUTE_LIFETIME_SECONDS", SESSION_COOKIE_AGE)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -368,6 +378,12 @@ SCREENING_GRANT_TTL_SECONDS = env_int("SCREENING_GRANT_TTL_SECONDS", 4 * 3600)
 SCREENING_URL_TTL_SECONDS = env_int("SCREENING_URL_TTL_SECONDS", 120)
 SCREENING_HEARTBEAT_SECONDS = env_int("SCREENING_HEARTBEAT_SECONDS", 15)
 SCREENING_REPORT_RETENTION_DAYS = env_int("SCREENING_REPORT_RETENTION_DAYS", 365)
+# The pace of one grant's fetches (screening.pace): a burst for the start and seeks, then a sustained rate
+SCREENING_PACE_BURST_SECONDS = env_int("SCREENING_PACE_BURST_SECONDS", 180)  # seconds of film
+SCREENING_PACE_REALTIME_FACTOR = env_int("SCREENING_PACE_REALTIME_FACTOR", 4)  # times real time
+SCREENING_KEY_PACE_BURST = env_int("SCREENING_KEY_PACE_BURST", 20)
+SCREENING_KEY_PACE_PER_MINUTE = env_int("SCREENING_KEY_PACE_PER_MINUTE", 6)
+SCREENING_PACE_RECORD_SECONDS = 10  # a refused grant's record is written at most this often
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "")
 CSP_MEDIA_ORIGINS = [
     o for o in os.environ.get("CSP_MEDIA_ORIGINS", SCREENING_S3_ENDPOINT_URL or "").split(",") if o
