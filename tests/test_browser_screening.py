@@ -9,6 +9,7 @@ producer then reads the viewing report.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,13 @@ def test_restrict_upload_watch_and_report(server_with_screener: tuple[str, Path]
             producer.wait_for_selector("text=Audience rules saved.")
 
             # ...and uploads a new cut: progress bar, then the worker packages it and the row turns Published.
+            # Each part takes a few seconds to go up, as a large file's parts do: the page's live list sees
+            # the new cut meanwhile and must not reload the page under the upload (which aborted it).
+            def slow_part(route: Any) -> None:
+                time.sleep(3)
+                route.continue_()
+
+            producer.route("**/screening/upload-part/**", slow_part)
             producer.set_input_files("[data-uploader] input[type=file]", str(clip))
             producer.click("[data-uploader] button[type=submit]")
             producer.wait_for_function(

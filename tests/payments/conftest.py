@@ -24,7 +24,8 @@ def stripe_stub(settings: Any) -> Iterator[StripeStub]:
     stub = StripeStub()
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(stub))
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serve loop's next poll: 0.5 s by default, on every test that uses the stub
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     settings.STRIPE_SECRET_KEY = "sk_test_stub"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET

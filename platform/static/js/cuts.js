@@ -4,6 +4,7 @@
   const table = document.querySelector("[data-cuts]");
   if (!table) return;
   const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
+  const uploader = document.querySelector("[data-uploader]");
   let socket = null;
   let retry = 1000;
 
@@ -22,8 +23,10 @@
                        ready: gettext("Published"), failed: gettext("Failed"), cancelled: gettext("Cancelled") };
       status.textContent = labels[cut.status] || cut.status;
     });
-    // A cut that finished or appeared needs links and buttons only the server renders: reload once.
+    // A cut that finished or appeared needs links and buttons only the server renders: reload once, but
+    // never under an upload (the new cut appears as soon as its upload starts): reloading would abort it.
     if (unknown || cuts.some((c) => c.status === "ready" && !table.querySelector(`[data-cut="${c.id}"] a`))) {
+      if (uploader && uploader.dataset.uploading === "true") return; // it reloads when the upload is done
       window.location.reload();
     }
   }
@@ -48,7 +51,6 @@
     const id = event.target.dataset && event.target.dataset.cancel;
     if (id && socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "cancel", cut: id }));
   });
-  const uploader = document.querySelector("[data-uploader]");
   if (uploader) uploader.addEventListener("screener:uploaded", () => window.location.reload());
   connect();
 })();

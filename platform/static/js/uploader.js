@@ -344,6 +344,8 @@
       };
       this.running = run;
       this.busy(true);
+      // Other scripts of the page (cuts.js) must not reload it while the parts go up.
+      this.form.dataset.uploading = "true";
       try {
         run.upload = await this.open(file, run);
         const etags = await this.sendParts(file, run);
@@ -356,6 +358,7 @@
         this.fail(run, error);
       }
       this.running = null;
+      delete this.form.dataset.uploading;
       this.busy(false);
     }
 
