@@ -37,6 +37,18 @@ def totp_code(secret: str = TOTP_SECRET, offset: int = 0) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a test that activates one (a request through the
+    language switcher, a ``translation.activate``) must not leave the next test of its process in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> Iterator[None]:
     """Each async test runs in an event loop of its own, and channels_redis binds its locks and connection
     pools to the loop that first used them: every test gets a channel layer of its own."""
