@@ -108,7 +108,9 @@ class OrganisationViewSet(
         )
         return Response(MembershipRequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(operation_id="organisations_requests_all", responses=MembershipRequestSerializer(many=True))
+    @extend_schema(
+        operation_id="organisations_requests_all", responses=MembershipRequestSerializer(many=True)
+    )
     @action(detail=False, methods=["get"], url_path="requests", url_name="all-requests")
     def all_requests(self, request: Request) -> Response:
         """Requests the caller may see: their own, their organisations' (as administrator), all for admins."""
