@@ -571,3 +571,14 @@ def test_stripes_webhook_body_is_not_judged_by_the_middleware(
     )
     assert response.status_code < 500
     assert response.json().get("code") != "invalid_text"
+
+
+@pytest.mark.parametrize(
+    "path", ["/_allauth/app/v1/account/phone", "/_allauth/app/v1/auth/phone/verify/resend"]
+)
+def test_allauths_phone_routes_are_not_offered(world: World, path: str) -> None:
+    """Phone numbers are not a login method here: their headless routes are left out (one was a 500)."""
+    client = Client()
+    assert client.get(path).status_code == 404
+    for method in ("post", "put", "patch"):
+        assert getattr(client, method)(path, b"{}", content_type="application/json").status_code == 404

@@ -1,6 +1,8 @@
+from typing import Any
+
+from allauth.headless import urls as headless_urls
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -12,11 +14,29 @@ from festival import views as festival_views
 secure_admin_site(admin.site)
 
 
-def not_offered(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
-    """allauth's headless API routes for a login method this site does not offer (phone numbers): they
-    answer 404 in allauth's own shape rather than reach views that assume a configured method (one
-    of them, ManagePhoneView, is a 500 for a PUT without a session)."""
-    return JsonResponse({"status": 404}, status=404)
+# allauth's headless routes for a login method this site does not offer (phone numbers): left out, so they
+# answer 404 like any unknown path instead of reaching views that assume the method is configured (one of
+# them, ManagePhoneView, was a 500 for a PUT without a session).
+NOT_OFFERED = frozenset({"manage_phone", "verify_phone", "resend_phone_verification_code"})
+
+
+def without_routes(patterns: list[Any], names: frozenset[str]) -> list[Any]:
+    """``patterns`` with the routes named ``names`` left out, at any depth of includes."""
+    kept: list[Any] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            kept.append(
+                URLResolver(
+                    entry.pattern,
+                    without_routes(entry.url_patterns, names),
+                    entry.default_kwargs,
+                    entry.app_name,
+                    entry.namespace,
+                )
+            )
+        elif not (isinstance(entry, URLPattern) and entry.name in names):
+            kept.append(entry)
+    return kept
 
 
 urlpatterns = [
@@ -47,8 +67,10 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    re_path(r"^_allauth/(?:app|browser)/v1/(?:account/phone|auth/phone/.*)$", not_offered),
-    path("_allauth/", include("allauth.headless.urls")),
+    path(
+        "_allauth/",
+        include((without_routes(headless_urls.urlpatterns, NOT_OFFERED), headless_urls.app_name)),
+    ),
     path("api/", include("config.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
