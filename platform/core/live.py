@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from typing import Any
 
@@ -253,8 +254,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def _watch(self) -> None:
+        # Spread over the interval: sockets opened together (a server restart, the benchmark's 400) would
+        # otherwise all re-read their sessions at the same instant, on the process's one sync thread, and
+        # stall every socket of the process for a second or two each round.
+        spread = random.uniform(0.5, 1.0)  # noqa: S311 (timing, not security)
         while not self.ending:
-            await asyncio.sleep(check_seconds())
+            # Wake at the session's own end (its idle or absolute limit) if that comes first: activity in
+            # another tab may have moved it, so it is re-read then rather than assumed.
+            until_end = self.session.ends_at - time.time()
+            await asyncio.sleep(max(0.05, min(check_seconds() * spread, until_end)))
+            spread = random.uniform(0.9, 1.1)  # noqa: S311
             try:
                 with translation.override(self.language):
                     await self.recheck()
