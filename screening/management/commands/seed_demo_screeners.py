@@ -41,14 +41,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued {count} demo screeners: the worker packages them in the background.")
 
     def _follow(self, films: list[Any], interval: float) -> None:
-        """One line whenever something changes, until the demo is ready; quiet when it is already."""
+        """One line whenever something changes, until the demo is ready, then the final count (also when it
+        was ready before the first look: a busy machine may package a short demo before the server is up)."""
         last = ""
         quiet_since = time.monotonic()
         while True:
             progress = demo_progress(films)
             line = progress.line()
             if progress.done:
-                if last:  # there was something to follow
+                if progress.films:
                     self.stdout.write(line + ".", ending="\n")
                 return
             if line != last:
