@@ -108,15 +108,19 @@ def pattern_frame(secret: bytes, index: int) -> np.ndarray:
 
 
 def pattern_stream_frames(secret: bytes, segment_count: int) -> Iterator[bytes]:
-    neutral = np.full((PATTERN_H, PATTERN_W), NEUTRAL, np.uint8).tobytes()
+    """yuv420p frames: the pattern as luma, neutral chroma. Not gray8: ffmpeg would convert gray's full
+    range to video range on the way to yuv420p, turning the neutral 128 into 126 and adding a brightness
+    shift to every frame."""
+    chroma = np.full(2 * (PATTERN_H // 2) * (PATTERN_W // 2), NEUTRAL, np.uint8).tobytes()
+    neutral = np.full((PATTERN_H, PATTERN_W), NEUTRAL, np.uint8).tobytes() + chroma
     for index in range(segment_count):
-        yield pattern_frame(secret, index).tobytes()
+        yield pattern_frame(secret, index).tobytes() + chroma
         for _ in range(FRAMES_PER_SEGMENT - 1):
             yield neutral
 
 
 def write_pattern_stream(path: Path, secret: bytes, segment_count: int) -> None:
-    """The raw gray8 stream ffmpeg reads beside the source (``pattern_input``): at ``FRAMES_PER_SEGMENT``
+    """The raw yuv420p stream ffmpeg reads beside the source (``pattern_input``): at ``FRAMES_PER_SEGMENT``
     frames per segment, each segment's pattern during its window and neutral grey after it."""
     with path.open("wb") as handle:
         for frame in pattern_stream_frames(secret, segment_count):
@@ -126,7 +130,7 @@ def write_pattern_stream(path: Path, secret: bytes, segment_count: int) -> None:
 def pattern_input(path: Path, segment_seconds: int) -> list[str]:
     """ffmpeg input options for the pattern stream written by ``write_pattern_stream``."""
     return [
-        "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{PATTERN_W}x{PATTERN_H}",
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{PATTERN_W}x{PATTERN_H}",
         "-framerate", f"{FRAMES_PER_SEGMENT}/{segment_seconds}",
         "-i", f"file:{path}",
     ]  # fmt: skip
@@ -154,20 +158,24 @@ def mark_filters(
 ) -> list[str]:
     """Filter-graph parts turning one scaled rendition ``branch`` into ``out_a`` (every frame, the window
     carrying -P) and ``out_b`` (the window's frames only, carrying +P). ``pattern`` labels one split of
-    the pattern stream, already shifted by EDGE_S and converted to yuv420p (``pattern_split``)."""
-    pa, pb, va, vb, vw = (f"{branch}_{name}" for name in ("pa", "pb", "va", "vb", "vw"))
+    the pattern stream, already shifted by EDGE_S (``pattern_split``)."""
+    pa, pb, va, vb, vm = (f"{branch}_{name}" for name in ("pa", "pb", "va", "vb", "vm"))
     return [
         f"[{pattern}]scale={width}:{height}:flags=bilinear,split=2[{pa}][{pb}]",
         f"[{branch}]split=2[{va}][{vb}]",
-        # grainextract: main - pattern + 128; grainmerge: main + pattern - 128 (chroma: pattern is 128)
-        f"[{va}][{pa}]blend=all_mode=grainextract:repeatlast=1[{out_a}]",
-        f"[{vb}]select='{in_window_expr(segment_seconds)}'[{vw}]",
-        f"[{vw}][{pb}]blend=all_mode=grainmerge:repeatlast=1[{out_b}]",
+        # grainextract: main - pattern + 128; grainmerge: main + pattern - 128 (chroma: pattern is 128).
+        # shortest=1: the pattern stream runs past the video, and the blend must end with the video (a
+        # blend that outlives its main input repeats the last frame at the pattern's timestamps).
+        f"[{va}][{pa}]blend=all_mode=grainextract:shortest=1[{out_a}]",
+        # B is marked before frames are selected: the blend then sees every frame, like A's.
+        f"[{vb}][{pb}]blend=all_mode=grainmerge:shortest=1[{vm}]",
+        f"[{vm}]select='{in_window_expr(segment_seconds)}'[{out_b}]",
     ]
 
 
 def pattern_split(input_label: str, count: int) -> str:
-    """The pattern input shifted 1 ms early (see EDGE_S), in yuv420p, split into ``count`` labels
-    ``pat0``... for ``mark_filters``."""
+    """The pattern input shifted 1 ms early (see EDGE_S), split into ``count`` labels ``pat0``... for
+    ``mark_filters``."""
     labels = "".join(f"[pat{i}]" for i in range(count))
-    return f"[{input_label}]setpts=PTS-{EDGE_S}/TB,format=yuv420p,split={count}{labels}"
+    # settb first: in the stream's own time base (2/3 s a tick) the shift would round a whole tick away.
+    return f"[{input_label}]settb=1/90000,setpts=PTS-{EDGE_S}/TB,split={count}{labels}"

@@ -1,5 +1,5 @@
-"""The ffmpeg commands: one that turns the source into the whole encrypted ladder and its thumbnails,
-and a tiny one for the poster frame.
+"""The ffmpeg commands: one that turns the source into both forensic variants of the whole ladder and
+its thumbnails, and a tiny one for the poster frame.
 
 Why one command for the ladder: the source is decoded once and ``split`` to every encoder
 (ARCHITECTURE.md measured 66 CPU-s for one command against 83 for three). The thumbnails are one more
@@ -9,17 +9,18 @@ received its first frame, and a poster at 10 % of a two-hour film would leave th
 uncancellable between progress reports) for twelve minutes. It comes from a second command that seeks
 straight to its time, decoding one GOP.
 
-Segment boundaries are the same in every rendition (the forensic A/B variants that come later swap
-segments between variants): keyframes are forced at every multiple of the segment length, by time, in
-every encoder; scene-cut keyframes are off; GOPs are closed. The HLS muxer cuts at the first keyframe
-after each multiple, which is then the same frame in every rendition.
+Segment boundaries are the same in every rendition and both variants (a grant's stream mixes A and B
+segments, docs/forensics.md): keyframes are forced at every multiple of the segment length, by time, in
+every encoder, and at the end of each segment's marked window in A's; scene-cut keyframes are off; GOPs
+are closed. The HLS muxer cuts at the first keyframe after each multiple, which is then the same frame
+in every rendition.
 
 Built as explicit argv lists rather than with ffmpeg-python: one HLS output carrying several streams
 under ``-var_stream_map`` with per-stream options (``-b:v:1``) reads plainly as a list and poorly as a
 graph of ffmpeg-python nodes. Every path is an argument, never through a shell; the source is opened
 as ``file:`` with the demuxer whitelist of ``probe``.
 
-Keys never appear here: ffmpeg reads the key from the file named in the key info file.
+No key reaches ffmpeg: it writes plain segments into a private folder, and ``package`` encrypts them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from screening.forensics import mark
 from screening.media.ladder import Rendition
 from screening.media.probe import DEMUXER_WHITELIST
 
@@ -65,11 +67,22 @@ def _input(source: Path) -> list[str]:
     return ["-format_whitelist", DEMUXER_WHITELIST, "-protocol_whitelist", "file", "-i", f"file:{source}"]
 
 
-def _filter_graph(renditions: Sequence[Rendition], thumbnails: Thumbnails | None) -> str:
+def _filter_graph(
+    renditions: Sequence[Rendition], thumbnails: Thumbnails | None, pattern: str, segment_seconds: int
+) -> str:
     branches = [f"[v{i}]" for i in range(len(renditions))] + (["[thumb_in]"] if thumbnails else [])
-    parts = [f"[0:v]split={len(branches)}{''.join(branches)}"]
+    parts = [f"[0:v]split={len(branches)}{''.join(branches)}", mark.pattern_split(pattern, len(renditions))]
     for i, rendition in enumerate(renditions):
-        parts.append(f"[v{i}]scale={rendition.width}:{rendition.height},setsar=1[out{i}]")
+        parts.append(f"[v{i}]scale={rendition.width}:{rendition.height},setsar=1[s{i}]")
+        parts += mark.mark_filters(
+            pattern=f"pat{i}",
+            branch=f"s{i}",
+            width=rendition.width,
+            height=rendition.height,
+            segment_seconds=segment_seconds,
+            out_a=f"a{i}",
+            out_b=f"b{i}",
+        )
     if thumbnails:
         # Not the fps filter: it holds its first frame back until half a period has gone by, and
         # ffmpeg reports no progress until every output has had a frame.
@@ -81,55 +94,79 @@ def _filter_graph(renditions: Sequence[Rendition], thumbnails: Thumbnails | None
     return ";".join(parts)
 
 
+def _video_rate(rendition: Rendition, index: int | str) -> list[str]:
+    suffix = f":{index}" if index != "" else ""
+    return [
+        f"-b:v{suffix}", f"{rendition.video_bitrate_k}k",
+        f"-maxrate:v{suffix}", f"{rendition.maxrate_k}k",
+        f"-bufsize:v{suffix}", f"{rendition.bufsize_k}k",
+    ]  # fmt: skip
+
+
+def b_windows_file(folder: Path, rendition: Rendition) -> Path:
+    """Where the command writes variant B's windows of ``rendition`` (see ``ladder_command``)."""
+    return folder / f"b_{rendition.name}.ts"
+
+
 def ladder_command(
     *,
     ffmpeg: str,
     source: Path,
+    plain_dir: Path,
     out_dir: Path,
     renditions: Sequence[Rendition],
     fps: float,
     has_audio: bool,
     duration_s: float,
     segment_seconds: int,
-    key_info_file: Path,
+    pattern_file: Path,
     thumbnails: Thumbnails | None,
 ) -> list[str]:
     """The argv of the packaging command. Progress goes to stdout (``-progress pipe:1``), logs to stderr.
 
+    Writes, in ``plain_dir`` (private, unencrypted): the HLS ladder of variant A (``<rendition>/index.m3u8``
+    and its segments, ``master.m3u8``) and, per rendition, variant B's windows as one MPEG-TS stream
+    (``b_windows_file``); in ``out_dir``: the thumbnails. ``screening.media.package`` then builds B's
+    segments, pads and encrypts both variants into ``out_dir``.
+
+    Both variants share the decoding, the scaling and the audio; B's encoder sees only the windows
+    (a third of the frames). It runs with x264's ``force-cfr``: its rate control then spends the bits a
+    frame gets at the rendition's frame rate, as A's does, instead of saving the gaps between windows
+    for the first frame after each (twice A's bits, measured).
+
     A source without audio gets a silent stereo track (anullsrc), so every rendition has the same streams
-    whatever the source: one player path, and the later A/B variants stay interchangeable.
+    whatever the source: one player path.
     """
-    if "%" in str(out_dir):
-        raise ValueError("The output folder's path must not contain '%' (ffmpeg reads it as a pattern).")
+    for folder in (plain_dir, out_dir):
+        if "%" in str(folder):
+            raise ValueError("The output folders' paths must not contain '%' (ffmpeg reads it as a pattern).")
     gop = gop_frames(fps, segment_seconds)
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"]
     argv += _input(source)
     if has_audio:
         audio_input = "0:a:0"
+        pattern_index = 1
     else:
         silence = f"anullsrc=channel_layout=stereo:sample_rate={AUDIO_SAMPLE_RATE}"
         argv += ["-f", "lavfi", "-t", f"{duration_s:.3f}", "-i", silence]
         audio_input = "1:a:0"
-    argv += ["-filter_complex", _filter_graph(renditions, thumbnails)]
+        pattern_index = 2
+    argv += mark.pattern_input(pattern_file, segment_seconds)
+    argv += ["-filter_complex", _filter_graph(renditions, thumbnails, f"{pattern_index}:v", segment_seconds)]
 
-    # Output 1: the HLS ladder, one video and one audio stream per rendition.
+    # Output 1: variant A's HLS ladder, one video and one audio stream per rendition.
     for i in range(len(renditions)):
-        argv += ["-map", f"[out{i}]", "-map", audio_input]
+        argv += ["-map", f"[a{i}]", "-map", audio_input]
     argv += ["-map_metadata", "-1", "-map_chapters", "-1"]  # the source's tags stay with the source
     argv += ["-c:v", "libx264", "-preset", X264_PRESET, "-profile:v", X264_PROFILE, "-pix_fmt", "yuv420p"]
     for i, rendition in enumerate(renditions):
-        argv += [
-            f"-b:v:{i}", f"{rendition.video_bitrate_k}k",
-            f"-maxrate:v:{i}", f"{rendition.maxrate_k}k",
-            f"-bufsize:v:{i}", f"{rendition.bufsize_k}k",
-            f"-b:a:{i}", f"{rendition.audio_bitrate_k}k",
-        ]  # fmt: skip
+        argv += [*_video_rate(rendition, i), f"-b:a:{i}", f"{rendition.audio_bitrate_k}k"]
     argv += [
         "-g:v", str(gop),
         "-keyint_min:v", str(gop),
         "-sc_threshold:v", "0",
         "-flags:v", "+cgop",
-        "-force_key_frames:v", f"expr:gte(t,n_forced*{segment_seconds})",
+        "-force_key_frames:v", mark.keyframe_expr(segment_seconds),
         "-c:a", "aac",
         "-ac", str(AUDIO_CHANNELS),
         "-ar", str(AUDIO_SAMPLE_RATE),
@@ -140,16 +177,28 @@ def ladder_command(
         "-hls_time", str(segment_seconds),
         "-hls_playlist_type", "vod",
         "-hls_segment_type", "mpegts",
-        # periodic_rekey makes ffmpeg re-read the key info file at every segment; with no IV line in it,
-        # each segment's IV is then its sequence number, written into the playlist. Without the flag ffmpeg
-        # would reuse the first segment's IV for the whole rendition.
-        "-hls_flags", "independent_segments+periodic_rekey",
-        "-hls_key_info_file", str(key_info_file),
+        "-hls_flags", "independent_segments",
         "-master_pl_name", MASTER_PLAYLIST,
         "-var_stream_map", stream_map,
-        "-hls_segment_filename", str(out_dir / "%v" / SEGMENT_PATTERN),
-        str(out_dir / "%v" / MEDIA_PLAYLIST),
+        "-hls_segment_filename", str(plain_dir / "%v" / SEGMENT_PATTERN),
+        str(plain_dir / "%v" / MEDIA_PLAYLIST),
     ]  # fmt: skip
+
+    # Outputs 2...: variant B's windows, one MPEG-TS stream per rendition, video only.
+    for i, rendition in enumerate(renditions):
+        argv += ["-map", f"[b{i}]", "-map_metadata", "-1", "-map_chapters", "-1"]
+        argv += ["-c:v", "libx264", "-preset", X264_PRESET, "-profile:v", X264_PROFILE, "-pix_fmt", "yuv420p"]
+        argv += _video_rate(rendition, "")
+        argv += [
+            "-g", str(gop),
+            "-sc_threshold", "0",
+            "-flags", "+cgop",
+            "-force_key_frames", mark.window_keyframe_expr(segment_seconds),
+            "-x264-params", "force-cfr=1",
+            "-fps_mode", "passthrough",
+            "-f", "mpegts",
+            str(b_windows_file(plain_dir, rendition)),
+        ]  # fmt: skip
 
     if thumbnails:
         argv += ["-map", "[thumbs]", "-map_metadata", "-1", "-c:v", "mjpeg", "-q:v", "5"]

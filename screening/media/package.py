@@ -1,29 +1,33 @@
-"""The packaging job: one ffmpeg run from the source to an AES-128 encrypted HLS ladder in ``out_dir``.
+"""The packaging job: one ffmpeg run from the source to both forensic variants of an encrypted HLS ladder.
 
 What ``out_dir`` holds afterwards (all of it is meant for the media store, nothing else is in it)::
 
-    master.m3u8                     variants with BANDWIDTH, RESOLUTION and CODECS
-    <rendition>/index.m3u8          VOD media playlist, an #EXT-X-KEY line (URI=key_uri, IV) per segment
-    <rendition>/seg_00000.ts ...    MPEG-TS segments, AES-128-CBC encrypted
-    poster.jpg                      one frame at 10 % of the duration, at most 1280 wide
-    thumbs/thumb_0000.jpg ...       320 wide, thumb N shows second 10 * N
+    master.m3u8                       variants with BANDWIDTH (of the padded segments), RESOLUTION, CODECS
+    <rendition>/index.m3u8            VOD media playlist: per segment an #EXT-X-KEY line
+                                      (URI="key/NNNNN", IV = its sequence number) and its door name
+                                      seg_NNNNN.ts, which the per-grant playlist points at its door
+    <rendition>/seg_NNNNN_<tag>.ts    two objects per segment, variant A and variant B
+                                      (``mark.object_name``: the tag tells no one which is which)
+    poster.jpg                        one frame at 10 % of the duration, at most 1280 wide
+    thumbs/thumb_0000.jpg ...         320 wide, thumb N shows second 10 * N
 
-Encryption follows RFC 8216 METHOD=AES-128: one key per cut (every rendition), each segment's IV its
-media sequence number, written into the playlist. The key reaches ffmpeg only through a file in a
-private temporary folder (0700, the file 0600) that is deleted as soon as ffmpeg exits; it is never on
-a command line, in ``out_dir`` or in a message. Segment N of every rendition shares IV N under the one
-key: CBC then reveals only that two renditions' segments begin with the same bytes, which they do (the
-MPEG-TS tables) and which is no secret. The forensic A/B variants should each get their own key, or
-a variant's segments would show where they first differ from the other's.
+The variants (``screening.forensics.mark``): ffmpeg writes variant A's ladder and variant B's marked
+windows, unencrypted, into a private temporary folder (0700); ``tsplice`` builds each B segment from A's
+by swapping the window in. Both variants of a segment are then padded with null packets to the same
+length (a viewer who could compare sizes would learn their variant) and encrypted with AES-128-CBC
+under their own key (``mark.segment_key``: one per segment and variant, the same in every rendition),
+the IV being the sequence number (RFC 8216 METHOD=AES-128). A viewer thus holds keys that open only
+the segments they were given. Nothing unencrypted is ever in ``out_dir``.
 
 Every call to ``on_progress`` carries the whole job's percent (never decreasing) and a stage:
-``transcoding`` (0-97: the single ffmpeg pass, which makes the thumbnails too), ``poster`` (97: a
-second, tiny ffmpeg run), ``verifying`` (98) and ``packaged`` (100).
+``transcoding`` (0-90: the single ffmpeg pass, which makes the thumbnails too), ``sealing`` (90-97:
+building, padding and encrypting the variants), ``poster`` (97: a second, tiny ffmpeg run),
+``verifying`` (98) and ``packaged`` (100).
 """
 
 from __future__ import annotations
 
-import os
+import math
 import re
 import shutil
 import tempfile
@@ -33,13 +37,17 @@ from pathlib import Path
 
 import av
 import av.error
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from screening.forensics import mark
 from screening.media.command import (
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
     POSTER,
     THUMBS_DIR,
     Thumbnails,
+    b_windows_file,
     ladder_command,
     poster_command,
 )
@@ -49,6 +57,7 @@ from screening.media.ladder import Rendition
 from screening.media.playlist import MediaPlaylist, read_media_playlist
 from screening.media.probe import OPEN_OPTIONS
 from screening.media.runner import ProgressBlock, run_ffmpeg
+from screening.media.tsplice import SpliceError, WindowReader, pad, splice_window, timeline_shift
 
 __all__ = [
     "PackageResult",
@@ -57,6 +66,8 @@ __all__ = [
     "RenditionOutput",
     "check_alignment",
     "check_encryption",
+    "encrypt_segment",
+    "key_uri",
     "package_hls",
 ]
 
@@ -65,9 +76,15 @@ POSTER_AT_SHARE = 0.10
 POSTER_MAX_WIDTH = 1280
 THUMB_WIDTH = 320
 THUMB_EVERY_S = 10
-TRANSCODING_SHARE = 97.0
+TRANSCODING_SHARE = 90.0
+SEALING_SHARE = 7.0
 POSTER_SHARE = 1.0
+# The pattern stream runs two segments past the probed duration: the blends stop with the video
+# (shortest=1), and a probe that under-reads the duration must not end the video early.
+PATTERN_SPARE_SEGMENTS = 2
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_BANDWIDTH = re.compile(r"(?<![A-Z-])BANDWIDTH=[0-9]+")
+_AVERAGE_BANDWIDTH = re.compile(r"AVERAGE-BANDWIDTH=[0-9]+")
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -89,6 +106,22 @@ class PackageResult:
     files: list[str]  # every file in out_dir, relative POSIX paths, sorted: what to upload
 
 
+def key_uri(index: int) -> str:
+    """The key URI a stored media playlist gives segment ``index``; the grant's playlist makes it a door."""
+    return f"key/{index:05d}"
+
+
+def iv_for(index: int) -> bytes:
+    return index.to_bytes(16, "big")
+
+
+def encrypt_segment(data: bytes, key: bytes, index: int) -> bytes:
+    """AES-128-CBC with PKCS#7 padding and the sequence number as IV (RFC 8216 METHOD=AES-128)."""
+    padder = padding.PKCS7(128).padder()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv_for(index))).encryptor()
+    return encryptor.update(padder.update(data) + padder.finalize()) + encryptor.finalize()
+
+
 def _even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
@@ -99,9 +132,7 @@ def _scaled(top: Rendition, max_width: int) -> tuple[int, int]:
     return _even(width), _even(width * top.height / top.width)
 
 
-def _validate(
-    renditions: Sequence[Rendition], key: bytes, key_uri: str, segment_seconds: int, duration_s: float
-) -> None:
+def _validate(renditions: Sequence[Rendition], key: bytes, segment_seconds: int, duration_s: float) -> None:
     if not renditions:
         raise ValueError("At least one rendition is needed.")
     names = [r.name for r in renditions]
@@ -109,8 +140,6 @@ def _validate(
         raise ValueError("Rendition names must be unique letters, digits, '-' or '_' (they name folders).")
     if len(key) != CONTENT_KEY_BYTES:
         raise ValueError(f"The content key must be {CONTENT_KEY_BYTES} bytes.")
-    if not key_uri or any(c in key_uri for c in '"\r\n'):
-        raise ValueError("The key URI must be non-empty, on one line and without quotes.")
     if segment_seconds < 1:
         raise ValueError("Segments must last at least one second.")
     if duration_s <= 0:
@@ -126,12 +155,6 @@ def _source_streams(source: Path) -> tuple[float, bool]:
             return (float(rate) if rate else 0.0), bool(container.streams.audio)
     except (av.error.FFmpegError, ValueError, OSError, IndexError):
         raise PackagingFailed("The source video cannot be read.") from None
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
 
 
 def _empty(folder: Path) -> None:
@@ -156,19 +179,19 @@ def _playlists(out_dir: Path, renditions: Sequence[Rendition]) -> dict[str, Medi
     return playlists
 
 
-def check_alignment(out_dir: Path, renditions: Sequence[Rendition]) -> None:
+def check_alignment(plain_dir: Path, renditions: Sequence[Rendition]) -> None:
     """Every rendition has the same segments: same count, same durations (within 0.05 s), all files present.
 
-    Players switch renditions at segment boundaries, and the forensic A/B variants swap whole segments,
-    so a boundary that differs between renditions would show as a jump.
+    Players switch renditions at segment boundaries, and a grant's stream mixes the variants segment by
+    segment, so a boundary that differs between renditions would show as a jump.
     """
-    playlists = _playlists(out_dir, renditions)
+    playlists = _playlists(plain_dir, renditions)
     reference_name, reference = next(iter(playlists.items()))
     for name, playlist in playlists.items():
         if not playlist.ended or not playlist.segments:
             raise PackagingFailed(f"The {name} rendition is incomplete.")
         for segment in playlist.segments:
-            if not (out_dir / name / segment.uri).is_file():
+            if not (plain_dir / name / segment.uri).is_file():
                 raise PackagingFailed(f"The {name} rendition lacks its segment {segment.uri}.")
         if len(playlist.segments) != len(reference.segments):
             raise PackagingFailed(
@@ -183,19 +206,33 @@ def check_alignment(out_dir: Path, renditions: Sequence[Rendition]) -> None:
                 )
 
 
-def check_encryption(out_dir: Path, renditions: Sequence[Rendition], key_uri: str) -> None:
-    """Every segment is AES-128 encrypted, points at ``key_uri``, and its IV is its sequence number."""
+def check_encryption(out_dir: Path, renditions: Sequence[Rendition], key: bytes) -> None:
+    """Every segment has its own key line (``key_uri``, IV its sequence number), and both of its variants
+    are stored, of equal size, encrypted (they do not start with an MPEG-TS sync byte pattern)."""
     for name, playlist in _playlists(out_dir, renditions).items():
         for offset, segment in enumerate(playlist.segments):
-            iv = f"0x{playlist.media_sequence + offset:032x}"
+            index = playlist.media_sequence + offset
             if (
                 segment.key_method != "AES-128"
-                or segment.key_uri != key_uri
-                or (segment.iv or "").lower() != iv
+                or segment.key_uri != key_uri(index)
+                or (segment.iv or "").lower() != f"0x{index:032x}"
+                or segment.uri != f"seg_{index:05d}.ts"
             ):
                 raise PackagingFailed(
                     f"Segment {segment.uri} of the {name} rendition is not encrypted as expected."
                 )
+            sizes = set()
+            for variant in mark.VARIANTS:
+                path = out_dir / name / mark.object_name(key, name, index, variant)
+                if not path.is_file():
+                    raise PackagingFailed(f"The {name} rendition lacks variant {variant} of segment {index}.")
+                with path.open("rb") as handle:
+                    head = handle.read(188 * 2)
+                if len(head) == 188 * 2 and head[0] == head[188] == 0x47:
+                    raise PackagingFailed(f"Variant {variant} of segment {index} ({name}) is not encrypted.")
+                sizes.add(path.stat().st_size)
+            if len(sizes) != 1:
+                raise PackagingFailed(f"The variants of segment {index} ({name}) differ in size.")
 
 
 def _files(out_dir: Path) -> list[str]:
@@ -233,14 +270,110 @@ class _Progress:
         self.report(TRANSCODING_SHARE * min(1.0, done), "transcoding")
 
 
+def _seal_rendition(
+    plain_dir: Path,
+    out_dir: Path,
+    rendition: Rendition,
+    key: bytes,
+    segment_seconds: int,
+    on_segment: Callable[[], None],
+) -> list[int]:
+    """Both variants of every segment of ``rendition``, padded and encrypted into ``out_dir``, and its
+    stored media playlist. Returns the segments' stored sizes (for the master's bandwidth)."""
+    playlist = read_media_playlist(plain_dir / rendition.name / MEDIA_PLAYLIST)
+    windows = iter(WindowReader(b_windows_file(plain_dir, rendition), segment_seconds))
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        f"#EXT-X-TARGETDURATION:{playlist.target_duration_s}",
+        f"#EXT-X-MEDIA-SEQUENCE:{playlist.media_sequence}",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    sizes = []
+    shift: int | None = None
+    for offset, segment in enumerate(playlist.segments):
+        index = playlist.media_sequence + offset
+        plain_a = (plain_dir / rendition.name / segment.uri).read_bytes()
+        window_index, window = next(windows, (None, b""))
+        if window_index != offset:
+            raise PackagingFailed(
+                f"Variant B of the {rendition.name} rendition lacks the window of segment {index}."
+            )
+        try:
+            shift = timeline_shift(plain_a, window) if shift is None else shift
+            plain_b = splice_window(plain_a, window, shift)
+        except SpliceError as error:
+            raise PackagingFailed(
+                f"Variant B of segment {index} ({rendition.name}) cannot be built: {error}"
+            ) from None
+        size = max(len(plain_a), len(plain_b))
+        for variant, plain in zip(mark.VARIANTS, (plain_a, plain_b), strict=True):
+            sealed = encrypt_segment(pad(plain, size), mark.segment_key(key, index, variant), index)
+            (out_dir / rendition.name / mark.object_name(key, rendition.name, index, variant)).write_bytes(
+                sealed
+            )
+        sizes.append(len(sealed))
+        lines += [
+            f'#EXT-X-KEY:METHOD=AES-128,URI="{key_uri(index)}",IV=0x{index:032x}',
+            f"#EXTINF:{segment.duration_s:.6f},",
+            f"seg_{index:05d}.ts",
+        ]
+        on_segment()
+    if next(windows, None) is not None:
+        raise PackagingFailed(f"Variant B of the {rendition.name} rendition has more windows than segments.")
+    lines.append("#EXT-X-ENDLIST")
+    (out_dir / rendition.name / MEDIA_PLAYLIST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sizes
+
+
+def _write_master(plain_dir: Path, out_dir: Path, bandwidths: dict[str, tuple[int, int]]) -> None:
+    """ffmpeg's master playlist, with each variant's bandwidth measured on what is actually served."""
+    lines = (plain_dir / MASTER_PLAYLIST).read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("#EXT-X-STREAM-INF:") and number + 1 < len(lines):
+            peak, average = bandwidths[lines[number + 1].split("/", 1)[0]]
+            line = _BANDWIDTH.sub(f"BANDWIDTH={peak}", line)
+            lines[number] = _AVERAGE_BANDWIDTH.sub(f"AVERAGE-BANDWIDTH={average}", line)
+    (out_dir / MASTER_PLAYLIST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _seal(
+    plain_dir: Path,
+    out_dir: Path,
+    renditions: Sequence[Rendition],
+    key: bytes,
+    segment_seconds: int,
+    progress: _Progress,
+    should_cancel: Callable[[], bool] | None,
+) -> None:
+    playlists = _playlists(plain_dir, renditions)
+    total = sum(len(p.segments) for p in playlists.values())
+    done = 0
+
+    def on_segment() -> None:
+        nonlocal done
+        done += 1
+        progress.report(TRANSCODING_SHARE + SEALING_SHARE * done / total, "sealing")
+        if should_cancel is not None and done % 20 == 0 and should_cancel():
+            raise PackagingCancelled()
+
+    bandwidths = {}
+    for rendition in renditions:
+        durations = [s.duration_s for s in playlists[rendition.name].segments]
+        sizes = _seal_rendition(plain_dir, out_dir, rendition, key, segment_seconds, on_segment)
+        peak = max(size * 8 / max(duration, 0.001) for size, duration in zip(sizes, durations, strict=True))
+        bandwidths[rendition.name] = (math.ceil(peak), math.ceil(sum(sizes) * 8 / sum(durations)))
+    _write_master(plain_dir, out_dir, bandwidths)
+
+
 def package_hls(
     source: Path,
     out_dir: Path,
     *,
     renditions: list[Rendition],
     key: bytes,
-    key_uri: str,
-    segment_seconds: int = 6,
+    segment_seconds: int = 2,
     ffmpeg: str,
     on_progress: ProgressCallback | None = None,
     should_cancel: Callable[[], bool] | None = None,
@@ -250,15 +383,16 @@ def package_hls(
 ) -> PackageResult:
     """Package ``source`` into ``out_dir`` (created if missing, and it must be empty).
 
-    ``duration_s`` (from ``probe``) scales the progress and places the poster; ``fps`` and ``has_audio``
-    (also from ``probe``) are read from the source when not given. ``key_uri`` is written as is into
-    every #EXT-X-KEY line: a placeholder the per-grant playlist rewrites.
+    ``key`` is the cut's content key: every segment key, mark pattern and object name derives from it
+    (``screening.forensics.mark``). ``duration_s`` (from ``probe``) scales the progress, sizes the mark's
+    pattern stream and places the poster; ``fps`` and ``has_audio`` (also from ``probe``) are read from
+    the source when not given.
 
     Raises ``PackagingCancelled`` if ``should_cancel()`` returns True (checked about twice a second),
     ``PackagingFailed`` if ffmpeg fails or its output does not pass the checks, ``ValueError`` for
     arguments no source could fix. On any exception ``out_dir`` is left empty.
     """
-    _validate(renditions, key, key_uri, segment_seconds, duration_s)
+    _validate(renditions, key, segment_seconds, duration_s)
     if out_dir.is_dir() and any(out_dir.iterdir()):
         raise ValueError("The output folder must be empty.")
     if fps is None or has_audio is None:
@@ -276,28 +410,37 @@ def package_hls(
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise PackagingFailed("The output folder cannot be written.", str(error)) from None
-        with tempfile.TemporaryDirectory(prefix="screening-key-") as private:  # mode 0700
-            key_file = Path(private) / "content.key"
-            key_info = Path(private) / "key.info"
-            _write_private(key_file, key)
-            # No third (IV) line: see the periodic_rekey note in command.py.
-            _write_private(key_info, f"{key_uri}\n{key_file}\n".encode())
+        with tempfile.TemporaryDirectory(prefix="screening-plain-") as private:  # mode 0700
+            plain_dir = Path(private)
+            for rendition in renditions:
+                (plain_dir / rendition.name).mkdir()
+            pattern = plain_dir / "pattern.gray"
+            segments = math.ceil(duration_s / segment_seconds) + PATTERN_SPARE_SEGMENTS
+            mark.write_pattern_stream(pattern, mark.mark_secret(key), segments)
             argv = ladder_command(
                 ffmpeg=ffmpeg,
                 source=source,
+                plain_dir=plain_dir,
                 out_dir=out_dir,
                 renditions=renditions,
                 fps=fps,
                 has_audio=has_audio,
                 duration_s=duration_s,
                 segment_seconds=segment_seconds,
-                key_info_file=key_info,
+                pattern_file=pattern,
                 thumbnails=Thumbnails(THUMB_EVERY_S, thumb_width, thumb_height),
             )
-            log = Path(private) / "ffmpeg.log"
-            run_ffmpeg(argv, log_path=log, on_progress=progress.transcoding, should_cancel=should_cancel)
-        # The key file is gone from here on.
-        progress.report(TRANSCODING_SHARE, "poster")
+            run_ffmpeg(
+                argv,
+                log_path=plain_dir / "ffmpeg.log",
+                on_progress=progress.transcoding,
+                should_cancel=should_cancel,
+            )
+            check_alignment(plain_dir, renditions)
+            progress.report(TRANSCODING_SHARE, "sealing")
+            _seal(plain_dir, out_dir, renditions, key, segment_seconds, progress, should_cancel)
+        # Nothing unencrypted is left from here on.
+        progress.report(TRANSCODING_SHARE + SEALING_SHARE, "poster")
         if should_cancel is not None and should_cancel():
             raise PackagingCancelled()
         with tempfile.TemporaryDirectory(prefix="screening-poster-") as scratch:
@@ -310,8 +453,8 @@ def package_hls(
                 height=poster_height,
             )
             run_ffmpeg(poster, log_path=Path(scratch) / "ffmpeg.log", should_cancel=should_cancel)
-        progress.report(TRANSCODING_SHARE + POSTER_SHARE, "verifying")
-        result = _verify(out_dir, renditions, key_uri, duration_s, segment_seconds)
+        progress.report(TRANSCODING_SHARE + SEALING_SHARE + POSTER_SHARE, "verifying")
+        result = _verify(out_dir, renditions, key, duration_s, segment_seconds)
     except BaseException:
         _empty(out_dir)
         raise
@@ -320,10 +463,9 @@ def package_hls(
 
 
 def _verify(
-    out_dir: Path, renditions: Sequence[Rendition], key_uri: str, duration_s: float, segment_seconds: int
+    out_dir: Path, renditions: Sequence[Rendition], key: bytes, duration_s: float, segment_seconds: int
 ) -> PackageResult:
-    check_alignment(out_dir, renditions)
-    check_encryption(out_dir, renditions, key_uri)
+    check_encryption(out_dir, renditions, key)
     playlists = _playlists(out_dir, renditions)
     packaged_s = next(iter(playlists.values())).duration_s
     if packaged_s < duration_s - max(2.0, 0.05 * duration_s, segment_seconds / 2):
