@@ -58,6 +58,7 @@ from screening.doors import (
     SEGMENT,
     DoorAnswer,
     key_answer,
+    key_index,
     pace_refused,
     playlist_answer,
     refused,
@@ -79,7 +80,7 @@ from screening.storage import ObjectNotFound, media_store
 
 DOOR_PATH = re.compile(
     r"^/play/(?P<grant>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
-    r"(?:(?P<master>master\.m3u8)|(?P<key>key)|"
+    r"(?:(?P<master>master\.m3u8)|key/(?P<key>[0-9]{5})|"
     r"(?P<rendition>[0-9a-z]{2,8})/(?:index\.m3u8|(?P<segment>seg_[0-9]{5}\.ts)))$"
 )
 SECURITY_HEADERS = [
@@ -200,14 +201,17 @@ async def answer(
         except PlaybackRefused as refusal:
             return refused(refusal.refusal)
         if kind == KEY:
-            verdict = await _take(backends, grant, pace.KEY, 1, pace.COUNT)
-            return key_answer(grant) if verdict.allowed else pace_refused(verdict)
+            index = key_index(grant, name)
+            if index is None:
+                return refused(not_found())
+            verdict = await _take(backends, grant, pace.KEY, float(grant.cut.segment_seconds), pace.COUNT)
+            return key_answer(grant, index) if verdict.allowed else pace_refused(verdict)
         if kind == SEGMENT:
             index = segment_index(grant, rendition, name)
             if index is None:
                 return refused(not_found())
             log = pace.log_entry(rendition, index, int(time.time() * 1000))
-            verdict = await _take(backends, grant, pace.SEGMENT, float(grant.cut.segment_seconds or 6), log)
+            verdict = await _take(backends, grant, pace.SEGMENT, float(grant.cut.segment_seconds), log)
             return segment_answer(grant, rendition, index) if verdict.allowed else pace_refused(verdict)
         relative = stored_playlist(kind, grant, rendition)
         if relative is None:
@@ -244,7 +248,11 @@ class MediaDoors:
         kind = MASTER if match["master"] else KEY if match["key"] else SEGMENT if match["segment"] else MEDIA
         cookie = b"; ".join(value for name, value in scope["headers"] if name == b"cookie").decode("latin-1")
         door = await answer(
-            kind, match["grant"], match["rendition"] or "", parse_cookie(cookie), match["segment"] or ""
+            kind,
+            match["grant"],
+            match["rendition"] or "",
+            parse_cookie(cookie),
+            match["segment"] or match["key"] or "",
         )
         if door.object_key:
             door = await _with_stored_body(door)

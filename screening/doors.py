@@ -11,12 +11,16 @@ Segments (docs/playback.md): a grant's media playlist lists stable door URLs
 every rule, takes its cost from the grant's pace bucket, and then answers with a redirect to a
 presigned URL of the object store that lives ``SCREENING_URL_TTL_SECONDS`` (S3 or its CDN: the bytes
 never pass through Python), or, with the local store of the embedded default, with the bytes.
-``segment_object_key`` is the one place that maps a grant's request to the object it gets: forensic
-A/B selection per grant and segment goes there.
+Forensic variants (docs/forensics.md): every segment exists as variant A and variant B, each under its
+own key. ``variant`` is the one place that decides which a grant gets, from the grant's codeword; the
+segment door (``segment_object_key``) and the key door (``key_answer``) both ask it, so a viewer gets,
+for each segment, the bytes and the key of the same variant, and nothing in a URL, a name or a size
+tells them which.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +29,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from screening import pace, playlists, services
+from screening.forensics import mark
+from screening.forensics.codeword import variant_for
 from screening.keyring import unseal
 from screening.models import Cut, PlaybackGrant
 from screening.policy import PlaybackRefused, Refusal, grant_for_request, not_found
@@ -34,6 +40,7 @@ HLS = "application/vnd.apple.mpegurl"
 SEGMENT_TYPE = "video/mp2t"
 DEVICE_COOKIE = "fip_device"
 MASTER, MEDIA, KEY, SEGMENT = "master", "media", "key", "segment"
+KEY_NAME = re.compile(r"^[0-9]{5}$")
 
 
 @dataclass(frozen=True)
@@ -72,8 +79,24 @@ def playlist_answer(kind: str, grant: PlaybackGrant, rendition: str, stored: str
     return DoorAnswer(200, HLS, playlists.render_media(cut, grant_id, rendition, stored).encode())
 
 
-def key_answer(grant: PlaybackGrant) -> DoorAnswer:
-    return DoorAnswer(200, "application/octet-stream", unseal(grant.cut.sealed_key))
+def variant(content_key: bytes, grant: PlaybackGrant, index: int) -> str:
+    """ "a" or "b": the variant of segment ``index`` that ``grant`` receives (its codeword's symbol)."""
+    return variant_for(mark.codeword_secret(content_key), grant.id, index)
+
+
+def key_index(grant: PlaybackGrant, name: str) -> int | None:
+    """The segment a key door name (``NNNNN``) stands for, if the grant's cut has it; None otherwise."""
+    if not KEY_NAME.match(name):
+        return None
+    index = int(name)
+    return index if index < grant.cut.segment_count else None
+
+
+def key_answer(grant: PlaybackGrant, index: int) -> DoorAnswer:
+    """The key of the variant of segment ``index`` this grant receives, and of no other segment."""
+    content_key = unseal(grant.cut.sealed_key)
+    segment_key = mark.segment_key(content_key, index, variant(content_key, grant, index))
+    return DoorAnswer(200, "application/octet-stream", segment_key)
 
 
 def pace_refused(verdict: pace.Verdict) -> DoorAnswer:
@@ -100,9 +123,10 @@ def segment_index(grant: PlaybackGrant, rendition: str, name: str) -> int | None
 
 
 def segment_object_key(cut: Cut, grant: PlaybackGrant, rendition: str, index: int) -> str:
-    """The stored object a grant gets for one segment. Today every grant gets the same; forensic A/B
-    watermarking chooses here, per grant and segment, between the variants of the packaged ladder."""
-    return f"{cut.media_prefix}{rendition}/seg_{index:05d}.ts"
+    """The stored object a grant gets for one segment: the variant its codeword names."""
+    content_key = unseal(cut.sealed_key)
+    name = mark.object_name(content_key, rendition, index, variant(content_key, grant, index))
+    return f"{cut.media_prefix}{rendition}/{name}"
 
 
 def segment_answer(grant: PlaybackGrant, rendition: str, index: int) -> DoorAnswer:
@@ -137,12 +161,15 @@ def open_door(
     except PlaybackRefused as refusal:
         return refused(refusal.refusal)
     if kind == KEY:
-        verdict = _take(grant, pace.KEY, 1, pace.COUNT)
+        index = key_index(grant, name)
+        if index is None:
+            return refused(not_found())
+        verdict = _take(grant, pace.KEY, float(grant.cut.segment_seconds), pace.COUNT)
         if not verdict.allowed:
             return pace_refused(verdict)
         if pace.redis_client() is None:
             services.key_fetched(grant=grant)
-        return key_answer(grant)
+        return key_answer(grant, index)
     if kind == SEGMENT:
         return _segment(grant, rendition, name)
     relative = stored_playlist(kind, grant, rendition)
@@ -163,7 +190,7 @@ def _segment(grant: PlaybackGrant, rendition: str, name: str) -> DoorAnswer:
     if index is None:
         return refused(not_found())
     log = pace.log_entry(rendition, index, int(time.time() * 1000))
-    verdict = _take(grant, pace.SEGMENT, float(grant.cut.segment_seconds or 6), log)
+    verdict = _take(grant, pace.SEGMENT, float(grant.cut.segment_seconds), log)
     if not verdict.allowed:
         return pace_refused(verdict)
     if pace.redis_client() is None:

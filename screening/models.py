@@ -58,7 +58,7 @@ class Cut(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     renditions = models.JSONField(default=list, blank=True)
     segment_count = models.PositiveIntegerField(default=0)
-    segment_seconds = models.PositiveIntegerField(default=6)
+    segment_seconds = models.PositiveIntegerField(default=2)
     # The AES-128 content key, sealed with the key-encryption key (never stored or logged in clear)
     sealed_key = models.TextField(blank=True)
     # Job progress

@@ -5,8 +5,9 @@ per second. A download fetches everything as fast as it can. Each grant has two 
 
 - segments, counted in seconds of media: ``SCREENING_PACE_BURST_SECONDS`` at once, refilled at
   ``SCREENING_PACE_REALTIME_FACTOR`` seconds of media per second of wall time (a few times real time);
-- the key, counted in fetches: ``SCREENING_KEY_PACE_BURST`` at once, refilled at
-  ``SCREENING_KEY_PACE_PER_MINUTE`` (hls.js fetches it once per playback and again after an error).
+- keys, counted the same way: every segment has its own key (docs/forensics.md), so a player fetches
+  one key per segment and a download one per segment too; the key bucket has the segment bucket's size
+  and refill, separately, so that neither door lends the other its allowance.
 
 A fetch beyond the bucket is refused (429, ``pace_exceeded``, with ``Retry-After``) and costs nothing.
 Refusals are counted in the bucket; at most every ``SCREENING_PACE_RECORD_SECONDS`` per grant and door
@@ -103,15 +104,9 @@ def segment_bucket() -> Bucket:
     )
 
 
-def key_bucket() -> Bucket:
-    return Bucket(
-        capacity=float(settings.SCREENING_KEY_PACE_BURST),
-        per_second=float(settings.SCREENING_KEY_PACE_PER_MINUTE) / 60,
-    )
-
-
 def bucket_for(door: str) -> Bucket:
-    return segment_bucket() if door == SEGMENT else key_bucket()
+    """Both doors are paced in seconds of media: a key costs its segment's duration."""
+    return segment_bucket()
 
 
 def record_interval_ms() -> int:

@@ -16,7 +16,7 @@ from django.urls import get_script_prefix, reverse
 from screening.models import Cut
 from screening.storage import media_store
 
-KEY_LINE = re.compile(r'^(#EXT-X-KEY:.*URI=")[^"]*(".*)$')
+KEY_LINE = re.compile(r'^(#EXT-X-KEY:.*URI=")(key/[0-9]{5})(".*)$')
 SEGMENT_NAME = re.compile(r"^seg_[0-9]{5}\.ts$")
 
 
@@ -42,7 +42,8 @@ _ANY_GRANT = "00000000-0000-0000-0000-000000000000"
 def _grant_path_around(script_prefix: str) -> tuple[str, str]:
     """What comes before and after the grant id in its doors' URL prefix, reversed once per script
     prefix (reversing costs more than rendering a short playlist)."""
-    before, after = reverse("screening:key", args=[_ANY_GRANT]).removesuffix("key").split(_ANY_GRANT)
+    master = reverse("screening:master", args=[_ANY_GRANT])
+    before, after = master.removesuffix("master.m3u8").split(_ANY_GRANT)
     return before, after
 
 
@@ -71,13 +72,12 @@ def render_media(cut: Cut, grant_id: str, rendition: str, stored: str) -> str:
     is checked and paced at the door (``screening.doors``), which redirects to a short-lived URL.
     """
     prefix = _grant_path(grant_id)
-    key_uri = prefix + "key"
     segment_prefix = f"{prefix}{rendition}/"
     lines = []
     for line in stored.splitlines():
         match = KEY_LINE.match(line)
-        if match:
-            line = f"{match.group(1)}{key_uri}{match.group(2)}"
+        if match:  # each segment's key at the grant's key door: /play/<grant>/key/NNNNN
+            line = f"{match.group(1)}{prefix}{match.group(2)}{match.group(3)}"
         elif line and not line.startswith("#"):
             line = segment_prefix + line.strip()
         lines.append(line)

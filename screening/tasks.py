@@ -116,7 +116,6 @@ def _package(cut: Cut, work: Path) -> str:
             out,
             renditions=renditions,
             key=content_key,
-            key_uri="key",
             segment_seconds=cut.segment_seconds,
             ffmpeg=ffmpeg_binary(settings.FFMPEG_BINARY or None),
             on_progress=progress,

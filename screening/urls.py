@@ -12,7 +12,7 @@ urlpatterns = [
     path("play/cuts/<uuid:cut_id>/grants/", views.grant_create, name="grant-create"),
     path("play/<uuid:grant_id>/master.m3u8", views.master, name="master"),
     path("play/<uuid:grant_id>/<str:rendition>/index.m3u8", views.media_playlist, name="media-playlist"),
-    path("play/<uuid:grant_id>/key", views.key, name="key"),
+    path("play/<uuid:grant_id>/key/<str:name>", views.key, name="key"),
     path("play/<uuid:grant_id>/<str:rendition>/<str:name>", views.segment, name="segment"),
     path("play/<uuid:grant_id>/heartbeat", views.heartbeat, name="heartbeat"),
 ]

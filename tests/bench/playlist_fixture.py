@@ -45,7 +45,6 @@ def main(viewers: int, work: Path) -> None:
         work / "out",
         renditions=plan_ladder(640, 360),
         key=key,
-        key_uri="key",
         segment_seconds=6,
         ffmpeg=ffmpeg,
         duration_s=30.0,

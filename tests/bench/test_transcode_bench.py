@@ -126,7 +126,6 @@ def run_job(ffmpeg: str, source: Path, out: Path) -> tuple[Measure, Measure, Pac
             out,
             renditions=ladder,
             key=new_content_key(),
-            key_uri="key",
             segment_seconds=SEGMENT_SECONDS,
             ffmpeg=ffmpeg,
             duration_s=facts.duration_s,

@@ -6,8 +6,10 @@ copies it into its own local store under its own cut, with the cut's content key
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from screening.forensics import mark
+from screening.forensics.codeword import variant_for
 from screening.keyring import seal
 from screening.media.binary import ffmpeg_binary
 from screening.media.keys import new_content_key
@@ -39,6 +43,29 @@ class Packaged:
     result: PackageResult
 
 
+def served_variant(packaged: Packaged, grant_id: Any, index: int) -> str:
+    """The variant ("a"/"b") of segment ``index`` a grant must receive: its codeword's symbol."""
+    return variant_for(mark.codeword_secret(packaged.key), uuid.UUID(str(grant_id)), index)
+
+
+def expected_key(packaged: Packaged, grant_id: Any, index: int) -> bytes:
+    """The key the key door must give a grant for segment ``index``."""
+    return mark.segment_key(packaged.key, index, served_variant(packaged, grant_id, index))
+
+
+def expected_segment(packaged: Packaged, grant_id: Any, rendition: str, index: int) -> bytes:
+    """The stored bytes the segment door must give a grant for one segment."""
+    variant = served_variant(packaged, grant_id, index)
+    return (packaged.out / rendition / mark.object_name(packaged.key, rendition, index, variant)).read_bytes()
+
+
+def door_index(url: str) -> int:
+    """The segment index in a key or segment door URL (``.../key/00003``, ``.../seg_00003.ts``)."""
+    match = re.search(r"(?:key/|seg_)([0-9]{5})(?:\.ts)?$", url)
+    assert match is not None, url
+    return int(match.group(1))
+
+
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     folder = tmp_path_factory.mktemp("ladder")
@@ -50,7 +77,6 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
         folder / "out",
         renditions=plan_ladder(640, 360),
         key=key,
-        key_uri="key",
         segment_seconds=2,
         ffmpeg=ffmpeg,
         duration_s=6.0,

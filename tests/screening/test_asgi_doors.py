@@ -31,7 +31,15 @@ from screening.asgi import front_enabled
 from screening.door_backends import close_door_backends
 from screening.models import Cut, PlaybackGrant
 from tests.conftest import World
-from tests.screening.conftest import DEVICE, Packaged, looks_like_clear_mpeg_ts, publish, viewer_client
+from tests.screening.conftest import (
+    DEVICE,
+    Packaged,
+    door_index,
+    expected_key,
+    looks_like_clear_mpeg_ts,
+    publish,
+    viewer_client,
+)
 from tests.screening.test_playback_doors import CASES
 
 pytestmark = [
@@ -98,7 +106,9 @@ async def test_the_front_serves_every_door_to_the_viewer(setup: Any, packaged: P
     async with _asgi(client) as http:
         urls = await _doors(http, grant)
         key = await http.get(urls["key"])
-        assert key.status_code == 200 and key.content == packaged.key
+        grant_id = urls["key"].split("/")[2]
+        assert key.status_code == 200
+        assert key.content == expected_key(packaged, grant_id, door_index(urls["key"]))
         assert key.headers["cache-control"] == "no-store"
         segment = await http.get(urls["segment"])
         assert segment.status_code == 200 and not looks_like_clear_mpeg_ts(segment.content)
@@ -318,10 +328,8 @@ async def test_the_front_paces_segments_and_the_key_and_records_it(
 ) -> None:
     from screening.models import PaceRefusal
 
-    settings.SCREENING_PACE_BURST_SECONDS = 4  # two 2-second segments
+    settings.SCREENING_PACE_BURST_SECONDS = 4  # two 2-second segments, and their two keys
     settings.SCREENING_PACE_REALTIME_FACTOR = 0.001
-    settings.SCREENING_KEY_PACE_BURST = 2
-    settings.SCREENING_KEY_PACE_PER_MINUTE = 0.001
     _world, _cut, client, grant = setup
     async with _asgi(client) as http:
         urls = await _front_doors(http, grant)

@@ -49,7 +49,7 @@ def test_ffmpeg_decodes_the_signed_stream_through_the_key_endpoint(
 
 
 def test_without_the_key_the_segments_do_not_decode(world: World, packaged: Packaged) -> None:
-    segment = next(packaged.out.glob("*/seg_00000.ts"))
+    segment = next(packaged.out.glob("*/seg_00000_*.ts"))
     result = subprocess.run(
         [ffmpeg_binary(), "-hide_banner", "-nostdin", "-i", str(segment), "-f", "null", "-"],
         capture_output=True,

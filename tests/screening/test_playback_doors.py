@@ -21,7 +21,7 @@ from accounts.models import Accreditation, AccreditationStatus
 from screening import services
 from screening.models import AudienceRules, Cut, PlaybackGrant, TerritoryMode
 from tests.conftest import World
-from tests.screening.conftest import looks_like_clear_mpeg_ts, viewer_client
+from tests.screening.conftest import door_index, expected_key, looks_like_clear_mpeg_ts, viewer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +59,9 @@ def knock(client: Client, urls: dict[str, str]) -> dict[str, tuple[int, str]]:
 def test_allowed_viewer_gets_playlist_key_and_segment(world: World, cut: Cut, packaged: Any) -> None:
     client = viewer_client(world.pro)
     urls = door_urls(client, press_play(client, cut))
+    grant_id = urls["key"].split("/")[2]
     key = client.get(urls["key"])
-    assert key.status_code == 200 and key.content == packaged.key
+    assert key.status_code == 200 and key.content == expected_key(packaged, grant_id, door_index(urls["key"]))
     assert key["Cache-Control"] == "no-store"
     segment = client.get(urls["segment"])
     assert segment.status_code == 200

@@ -19,7 +19,13 @@ from audit.models import AuditEntry
 from screening import services
 from screening.models import Cut, PaceRefusal, PlaybackGrant, SegmentFetch
 from tests.conftest import World
-from tests.screening.conftest import Packaged, looks_like_clear_mpeg_ts, viewer_client
+from tests.screening.conftest import (
+    Packaged,
+    door_index,
+    expected_segment,
+    looks_like_clear_mpeg_ts,
+    viewer_client,
+)
 from tests.screening.test_playback_doors import door_urls, press_play
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +62,8 @@ def test_a_segment_is_served_long_after_the_url_lifetime(
         response = client.get(line)
         assert response.status_code == 200, response.content
         body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-        name = line.rsplit("/", 2)
-        assert body == (packaged.out / name[-2] / name[-1]).read_bytes()
+        _, _, grant_id, rendition, name = line.split("/")
+        assert body == expected_segment(packaged, grant_id, rendition, door_index(name))
         assert not looks_like_clear_mpeg_ts(body)
         assert response["Content-Type"] == "video/mp2t" and response["Cache-Control"] == "no-store"
 
@@ -136,8 +142,8 @@ def test_segments_beyond_the_burst_are_refused_and_recorded(world: World, cut: C
 
 
 def test_the_key_is_paced_too(world: World, cut: Cut, settings: Any) -> None:
-    settings.SCREENING_KEY_PACE_BURST = 3
-    settings.SCREENING_KEY_PACE_PER_MINUTE = 0.001
+    settings.SCREENING_PACE_BURST_SECONDS = 6  # three 2-second segments' keys
+    settings.SCREENING_PACE_REALTIME_FACTOR = 0.001
     client = viewer_client(world.pro)
     grant = press_play(client, cut)
     key = door_urls(client, grant)["key"]
