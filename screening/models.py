@@ -24,6 +24,7 @@ class CutStage(models.TextChoices):
 
     PROBING = "probing", _("Checking the file")
     TRANSCODING = "transcoding", _("Transcoding")
+    SEALING = "sealing", _("Marking and encrypting the forensic variants")
     POSTER = "poster", _("Making the poster and thumbnails")
     VERIFYING = "verifying", _("Verifying the ladder")
     PACKAGED = "packaged", _("Packaged")
@@ -251,3 +252,61 @@ class PaceRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.door} pace refused for grant {self.grant_id}"
+
+
+class TraceStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Tracing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class TraceResult(models.TextChoices):
+    """What a trace concluded (``screening.forensics.tracing``); only NAMED names anyone."""
+
+    NAMED = "named", _("Traced to a viewing")
+    TOO_SHORT = "too_short", _("Inconclusive: too short")
+    TOO_DAMAGED = "too_damaged", _("Inconclusive: too damaged")
+    NO_MATCH = "no_match", _("Inconclusive: no viewing matches")
+    NO_GRANTS = "no_grants", _("Inconclusive: nobody has watched this film")
+    NOT_VIDEO = "not_video", _("Not a video")
+    NOT_THIS_FILM = "not_this_film", _("Not this film")
+
+
+class LeakTrace(models.Model):
+    """A suspect copy of a film, and whose viewing it was traced to (docs/forensics.md).
+
+    The suspect file stays in the media store under ``suspect_key`` for as long as the trace is kept:
+    it is the evidence. ``evidence`` holds the alignment, every segment's decision and strength, and
+    the best-scoring grants with their chances; ``named_grants`` are the viewings it names, if any.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    film = models.ForeignKey("festival.Film", on_delete=models.PROTECT, related_name="leak_traces")
+    cut = models.ForeignKey(Cut, null=True, blank=True, on_delete=models.PROTECT, related_name="leak_traces")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    suspect_name = models.CharField(_("suspect file"), max_length=255)
+    suspect_size = models.PositiveBigIntegerField()
+    suspect_sha256 = models.CharField(max_length=64)
+    suspect_key = models.CharField(max_length=300)
+    status = models.CharField(max_length=16, choices=TraceStatus.choices, default=TraceStatus.QUEUED)
+    progress = models.FloatField(default=0)
+    stage = models.CharField(max_length=32, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=16, choices=TraceResult.choices, blank=True)
+    detail = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    named_grants = models.ManyToManyField(PlaybackGrant, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("leak trace")
+        verbose_name_plural = _("leak traces")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"trace {self.id} of {self.suspect_name}"

@@ -210,3 +210,11 @@ def _requeue_on_worker_start(**_kwargs: object) -> None:
     count = requeue_stalled()
     if count:
         logger.info("requeued %d stalled packaging jobs", count)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def trace_leak(trace_id: str) -> str:
+    """A leak trace (``screening.forensics.tracing``); safe to run again after a lost worker."""
+    from screening.forensics.tracing import trace_run
+
+    return str(trace_run(trace_id).result)

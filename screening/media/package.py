@@ -10,6 +10,7 @@ What ``out_dir`` holds afterwards (all of it is meant for the media store, nothi
                                       (``mark.object_name``: the tag tells no one which is which)
     poster.jpg                        one frame at 10 % of the duration, at most 1280 wide
     thumbs/thumb_0000.jpg ...         320 wide, thumb N shows second 10 * N
+    forensics/timeline.npz            tiny grey thumbnails of every frame, for tracing leaks (never served)
 
 The variants (``screening.forensics.mark``): ffmpeg writes variant A's ladder and variant B's marked
 windows, unencrypted, into a private temporary folder (0700); ``tsplice`` builds each B segment from A's
@@ -41,6 +42,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from screening.forensics import mark
+from screening.forensics.reference import TIMELINE, build_timeline
 from screening.media.command import (
     MASTER_PLAYLIST,
     MEDIA_PLAYLIST,
@@ -439,6 +441,16 @@ def package_hls(
             check_alignment(plain_dir, renditions)
             progress.report(TRANSCODING_SHARE, "sealing")
             _seal(plain_dir, out_dir, renditions, key, segment_seconds, progress, should_cancel)
+            smallest = renditions[-1]
+            build_timeline(
+                [
+                    plain_dir / smallest.name / s.uri
+                    for s in _playlists(plain_dir, [smallest])[smallest.name].segments
+                ],
+                segment_seconds,
+                fps,
+                out_dir / TIMELINE,
+            )
         # Nothing unencrypted is left from here on.
         progress.report(TRANSCODING_SHARE + SEALING_SHARE, "poster")
         if should_cancel is not None and should_cancel():

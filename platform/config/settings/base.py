@@ -385,6 +385,10 @@ SCREENING_REPORT_RETENTION_DAYS = env_int("SCREENING_REPORT_RETENTION_DAYS", 365
 SCREENING_PACE_BURST_SECONDS = env_int("SCREENING_PACE_BURST_SECONDS", 180)  # seconds of film
 SCREENING_PACE_REALTIME_FACTOR = env_int("SCREENING_PACE_REALTIME_FACTOR", 4)  # times real time
 SCREENING_PACE_RECORD_SECONDS = 10  # a refused grant's record is written at most this often
+# Forensic tracing (docs/forensics.md): a suspect copy names a viewing only when the chance that any
+# innocent grant of the cut scores as well is below this; and how large a suspect file may be.
+FORENSICS_NAMING_THRESHOLD = 1e-6
+FORENSICS_MAX_SUSPECT_BYTES = env_int("FORENSICS_MAX_SUSPECT_BYTES", 16 * 1024**3)
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "")
 CSP_MEDIA_ORIGINS = [
     o for o in os.environ.get("CSP_MEDIA_ORIGINS", SCREENING_S3_ENDPOINT_URL or "").split(",") if o
