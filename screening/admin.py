@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import acting_user
 from core.admin import CheckedAutocompleteMixin
 from screening import services
-from screening.models import AccessRevocation, Cut, PaceRefusal, PlaybackGrant
+from screening.models import AccessRevocation, Cut, LeakTrace, PaceRefusal, PlaybackGrant
 
 
 @admin.register(Cut)
@@ -84,6 +84,27 @@ class PaceRefusalAdmin(admin.ModelAdmin[PaceRefusal]):
     @admin.display(description=_("film"))
     def film(self, obj: PaceRefusal) -> str:
         return str(obj.grant.cut.film)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LeakTrace)
+class LeakTraceAdmin(admin.ModelAdmin[LeakTrace]):
+    """Leak traces, read-only: a trace is evidence, filed and concluded only by ``forensics.tracing``
+    (the admins' page /staff/leaks/ files them and revokes the named viewer)."""
+
+    list_display = ["created_at", "film", "suspect_name", "status", "result"]
+    list_filter = ["status", "result"]
+    list_select_related = ["film"]
+    search_fields = ["suspect_name", "suspect_sha256"]
+    readonly_fields = [f.name for f in LeakTrace._meta.fields] + ["named_grants"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
