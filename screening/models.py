@@ -268,6 +268,7 @@ class TraceResult(models.TextChoices):
     TOO_SHORT = "too_short", _("Inconclusive: too short")
     TOO_DAMAGED = "too_damaged", _("Inconclusive: too damaged")
     NO_MATCH = "no_match", _("Inconclusive: no viewing matches")
+    NOT_MARKED = "not_marked", _("Inconclusive: no mark found")
     NO_GRANTS = "no_grants", _("Inconclusive: nobody has watched this film")
     NOT_VIDEO = "not_video", _("Not a video")
     NOT_THIS_FILM = "not_this_film", _("Not this film")
