@@ -58,6 +58,7 @@ urlpatterns = [
     path("films/<int:pk>/edit/", festival_views.film_edit, name="film-edit"),
     path("needs/<int:pk>/delete/", festival_views.need_delete, name="need-delete"),
     path("", include("screening.urls")),
+    path("staff/leaks/", include("screening.forensics.urls")),
     path("", include("offers.urls_thread")),
     path("", include("offers.urls_pages")),
     path("", include("offers.urls_memo")),
