@@ -162,6 +162,9 @@ def ladder_command(
     for i, rendition in enumerate(renditions):
         argv += [*_video_rate(rendition, i), f"-b:a:{i}", f"{rendition.audio_bitrate_k}k"]
     argv += [
+        # Every frame as it comes, as B's outputs take them: ffmpeg's default for HLS would duplicate
+        # frames across a variable-frame-rate source's gaps in A only, and the windows would differ.
+        "-fps_mode:v", "passthrough",
         "-g:v", str(gop),
         "-keyint_min:v", str(gop),
         "-sc_threshold:v", "0",

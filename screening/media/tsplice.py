@@ -18,8 +18,8 @@ What a replacement must keep right, and how:
   packet keeps its size). The segment's clock comes from A's packets after the window.
 * **Continuity counters.** Players read a screener's segments back to back, A and B mixed, as one
   stream; a counter that jumps at a boundary marks the next packet corrupt. B's segment therefore
-  carries as many video packets as A's, modulo 16, so that it ends on the counter A's ends on: a few of
-  its full packets are split in two around adaptation-field stuffing (the video bytes are unchanged),
+  carries as many video packets as A's, modulo 16, so that it ends on the counter A's ends on: up to 15
+  times its fullest packet is split in two around adaptation-field stuffing (the video bytes unchanged),
   and every packet of the video PID is renumbered in order from A's first counter.
 
 Only the MPEG-TS that ffmpeg's own muxer writes is handled: 188-byte packets, one PAT, one PMT, H.264
@@ -196,38 +196,58 @@ def _renumber(table: np.ndarray, pid: int, first: int) -> None:
     table[mine, 3] = (table[mine, 3] & 0xF0) | counters.astype(np.uint8)
 
 
+def _stuffing_field(size: int) -> bytes:
+    """An adaptation field of ``size`` bytes (length byte included) that carries nothing."""
+    return bytes([0]) if size == 1 else bytes([size - 1, 0x00]) + b"\xff" * (size - 2)
+
+
 def _split_packet(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One full-payload packet as two, each half the payload behind adaptation-field stuffing."""
-    payload = bytes(row[4:])
-    halves = (payload[: len(payload) // 2], payload[len(payload) // 2 :])
-    out = []
-    for number, half in enumerate(halves):
-        header = bytearray(row[:4].tobytes())
-        if number:
-            header[1] &= ~0x40 & 0xFF  # only the first piece starts the PES packet
-        header[3] = (header[3] & 0x0F) | 0x30  # adaptation field, then payload
-        stuffing = PACKET - 4 - len(half)  # adaptation_field_length byte + flags + 0xFF...
-        field = bytes([stuffing - 1, 0x00]) + b"\xff" * (stuffing - 2)
-        out.append(np.frombuffer(bytes(header) + field + half, np.uint8))
-    return out[0], out[1]
+    """One packet as two, each with half its payload (at least 2 bytes of it). The first keeps the
+    header and adaptation field (flags, PCR, random access) and grows its stuffing; the second starts no
+    PES packet and carries only stuffing before its half."""
+    control = (int(row[3]) >> 4) & 3
+    field = bytes(row[4 : 5 + int(row[4])]) if control & 2 else b""
+    payload = bytes(row[4 + len(field) :])
+    first, second = payload[: len(payload) // 2], payload[len(payload) // 2 :]
+    header = bytearray(row[:4].tobytes())
+    header[3] = (header[3] & 0x0F) | 0x30  # adaptation field, then payload
+    room = PACKET - 4 - len(first)
+    if field:  # the same field, longer by stuffing at its end
+        head = bytes([room - 1]) + field[1:] if len(field) > 1 else bytes([room - 1, 0x00])
+        field = head + b"\xff" * (room - len(head))
+    else:
+        field = _stuffing_field(room)
+    later = bytearray(header)
+    later[1] &= ~0x40 & 0xFF  # only the first piece starts the PES packet
+    pieces = (
+        bytes(header) + field + first,
+        bytes(later) + _stuffing_field(PACKET - 4 - len(second)) + second,
+    )
+    return np.frombuffer(pieces[0], np.uint8), np.frombuffer(pieces[1], np.uint8)
+
+
+def _payload_size(row: np.ndarray) -> int:
+    offset = _payload_offset(row)
+    return 0 if offset < 0 else PACKET - offset
 
 
 def _match_count(table: np.ndarray, pid: int, wanted: int) -> np.ndarray:
-    """``table`` with ``(wanted - payload packets of pid) % 16`` of its full video packets split in two."""
+    """``table`` with ``(wanted - payload packets of pid) % 16`` more packets of ``pid``: each time the
+    packet with the largest payload is split in two (a window of one small frame may need a packet split
+    several times)."""
     mine = pids(table) == pid
     short = int((wanted - int(((table[mine, 3] >> 4) & 1).sum())) % 16)
     if not short:
         return table
-    full = np.nonzero(mine & (((table[:, 3] >> 4) & 3) == 1))[0][:short]
-    if len(full) < short:
-        raise SpliceError("B's window is too short to align its continuity counters.")
-    rows: list[np.ndarray] = []
-    previous = 0
-    for index in full:
-        rows.extend(table[previous:index])
-        rows.extend(_split_packet(table[index]))
-        previous = index + 1
-    rows.extend(table[previous:])
+    rows = list(table)
+    is_video = [bool(flag) for flag in mine]
+    for _ in range(short):
+        sizes = [_payload_size(row) if video else 0 for row, video in zip(rows, is_video, strict=True)]
+        index = int(np.argmax(sizes))
+        if sizes[index] < 2:
+            raise SpliceError("B's window is too short to align its continuity counters.")
+        rows[index : index + 1] = _split_packet(rows[index])
+        is_video[index : index + 1] = [True, True]
     return np.stack(rows)
 
 

@@ -917,10 +917,10 @@ def test_check_encryption_catches_a_damaged_store(
         check_encryption(tmp_path, renditions, new_content_key())  # another key names other objects
 
 
-# --- Reported bugs: these fail until the packager is fixed (see the helper's report) ------------------
+# --- Sources that once broke the variants: a variable frame rate, a one-frame window ---------------
 
 
-def test_bug_a_variable_frame_rate_source_packages(ffmpeg: str, tmp_path: Path) -> None:
+def test_a_variable_frame_rate_source_packages(ffmpeg: str, tmp_path: Path) -> None:
     """BUG (screening/media/command.py, ladder_command): A's HLS output has no -fps_mode, so ffmpeg's
     default for the hls muxer (cfr) duplicates frames across a gap in the source's timing, while B's
     outputs run -fps_mode passthrough; A's window then holds frames B's lacks, and splicing refuses the
@@ -950,7 +950,7 @@ def test_bug_a_variable_frame_rate_source_packages(ffmpeg: str, tmp_path: Path) 
     assert [output.segment_count for output in result.renditions] == [3]
 
 
-def test_bug_a_one_frame_window_of_a_flat_picture_splices(ffmpeg: str, tmp_path: Path) -> None:
+def test_a_one_frame_window_of_a_flat_picture_splices(ffmpeg: str, tmp_path: Path) -> None:
     """BUG (screening/media/tsplice.py, _match_count): to end B's segment on A's continuity counter,
     up to 15 of B's video packets are split in two, but only payload-only ("full") packets, each once, so
     a window with fewer full packets than splits needed cannot be spliced. A last segment of one frame of
