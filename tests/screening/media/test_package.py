@@ -921,12 +921,10 @@ def test_check_encryption_catches_a_damaged_store(
 
 
 def test_a_variable_frame_rate_source_packages(ffmpeg: str, tmp_path: Path) -> None:
-    """BUG (screening/media/command.py, ladder_command): A's HLS output has no -fps_mode, so ffmpeg's
-    default for the hls muxer (cfr) duplicates frames across a gap in the source's timing, while B's
-    outputs run -fps_mode passthrough; A's window then holds frames B's lacks, and splicing refuses the
-    segment. Here: testsrc2 at 30 fps, 6 s, frames 40 to 70 missing (a 1-s gap, as a phone or a dropped-
-    frame export gives). Expected: three segments; actual: PackagingFailed "Variant B of segment 1 (360p)
-    cannot be built: B's window does not hold the frames of A's window."."""
+    """A source with a gap in its timing (testsrc2 at 30 fps, 6 s, frames 40 to 70 missing, as a phone
+    or a dropped-frame export gives) packages: A's ladder takes frames as they come, as B's outputs do;
+    with ffmpeg's default for HLS (cfr) A duplicated frames across the gap that B lacked, and the splice
+    refused the segment."""
     source = make_clip(
         ffmpeg,
         tmp_path / "vfr.mp4",
@@ -951,13 +949,9 @@ def test_a_variable_frame_rate_source_packages(ffmpeg: str, tmp_path: Path) -> N
 
 
 def test_a_one_frame_window_of_a_flat_picture_splices(ffmpeg: str, tmp_path: Path) -> None:
-    """BUG (screening/media/tsplice.py, _match_count): to end B's segment on A's continuity counter,
-    up to 15 of B's video packets are split in two, but only payload-only ("full") packets, each once, so
-    a window with fewer full packets than splits needed cannot be spliced. A last segment of one frame of
-    a flat picture is such a window: here 320x180 grey, 2.04 s at 25 fps (51 frames; segment 1 is the
-    last frame): B's window is 5 video packets, 3 of them full, and 12 splits are needed. Expected: two
-    segments; actual: PackagingFailed "Variant B of segment 1 (180p) cannot be built: B's window is too
-    short to align its continuity counters."."""
+    """A window of one frame of a flat picture splices (320x180 grey, 2.04 s at 25 fps: the last segment
+    is one frame, B's window 5 video packets, 3 of them full, and 12 more packets are needed to end B's
+    segment on A's continuity counter): the fullest packet is split as often as needed."""
     source = tmp_path / "grey.mp4"
     argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
     argv += ["-f", "lavfi", "-i", "color=c=gray:size=320x180:rate=25:duration=2.04"]
