@@ -3,6 +3,13 @@
 Each clip shows the film's poster with ffmpeg's moving test pattern and a tone, so a viewer sees at once
 that the stream plays. Films that already have a cut are left alone (idempotent). `make run` serves first
 and has its worker make them in the background (queue ``demo``), printing their progress as it goes.
+
+The last demo film that can be watched today (``leak_demo_film``: packaged late, and left out when
+`DEMO_SCREENERS` limits the demo to the first films) also shows leak tracing (docs/forensics.md): its
+clip is longer (a trace needs a minute or more of film to name one viewing with certainty) and changes
+all the time, three demo professionals are recorded as having watched it, and a "leaked copy" of the
+first one's stream, saved as a viewer would save it and re-encoded, is left in ``VAR_DIR/demo/`` for an
+admin to trace on /staff/leaks/.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from festival.models import Film
 from screening import services
@@ -24,11 +32,15 @@ from screening.models import Cut, CutStatus
 from screening.tasks import package_cut
 
 CLIP_SECONDS = 12
+LEAK_DEMO_SECONDS = 80
+LEAK_DEMO_VIEWERS = 3
 logger = logging.getLogger(__name__)
 DEMO_QUEUE = "demo"  # `make run`'s worker listens to it beside the default queue
 
 
-def demo_clip(path: Path, *, poster: Path | None, seconds: int = CLIP_SECONDS) -> None:
+def demo_clip(path: Path, *, poster: Path | None, seconds: int = CLIP_SECONDS, moving: bool = False) -> None:
+    """``moving``: a Mandelbrot zoom beside the poster, so that no two moments look alike (the leak
+    demo's tracer places an excerpt on the film's timeline by its pictures)."""
     ffmpeg = ffmpeg_binary(settings.FFMPEG_BINARY or None)
     inputs = (
         ["-loop", "1", "-i", str(poster)] if poster else ["-f", "lavfi", "-i", "color=c=0x1d1b19:s=1280x720"]
@@ -37,6 +49,11 @@ def demo_clip(path: Path, *, poster: Path | None, seconds: int = CLIP_SECONDS) -
         "[0:v]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25[bg];"
         "[1:v]scale=480:270[inset];[bg][inset]overlay=x=760:y=420[v]"
     )
+    if moving:
+        graph = graph.replace("[v]", "[withinset]") + (
+            ";mandelbrot=size=320x360:rate=25:start_x=-0.743643887037151:start_y=0.13182590420533,"
+            "scale=640:720,format=yuv420p[zoom];[withinset][zoom]overlay=x=0:y=0[v]"
+        )
     command = [
         ffmpeg,
         "-hide_banner",
@@ -87,16 +104,77 @@ def make_demo_screener_now(film: Film) -> Cut | None:
     producer = film.team_members.select_related("user").order_by("pk").first()
     if producer is None:
         return None
+    leak_demo = leak_demo_film() == film
     with tempfile.TemporaryDirectory() as folder:
         clip = Path(folder) / "screener.mp4"
-        demo_clip(clip, poster=Path(film.poster.path) if film.poster else None)
+        poster = Path(film.poster.path) if film.poster else None
+        if leak_demo:
+            demo_clip(clip, poster=poster, seconds=LEAK_DEMO_SECONDS, moving=True)
+        else:
+            demo_clip(clip, poster=poster)
         with transaction.atomic():
             Film.objects.select_for_update().filter(pk=film.pk).first()  # one cut per film, even in a race
             if Cut.objects.filter(film=film).exists():
                 return None
             cut = services.cut_import(user=producer.user, film=film, path=clip)
     package_cut(cut.pk)
-    return Cut.objects.get(pk=cut.pk)
+    cut = Cut.objects.get(pk=cut.pk)
+    if leak_demo and cut.status == CutStatus.READY:
+        make_demo_leak(cut)
+    return cut
+
+
+def leak_demo_film() -> Film | None:
+    """The film of the leak demo: the last demo film that can be watched today (its session's
+    screening window is open), so that its viewers could have watched it."""
+    now = timezone.now()
+    open_films = [f for f in demo_films() if f.session is not None and f.session.screening_window_open(now)]
+    return open_films[-1] if open_films else None
+
+
+def leaked_copy_path() -> Path:
+    return Path(settings.VAR_DIR) / "demo" / "leaked-copy.mp4"
+
+
+def make_demo_leak(cut: Cut) -> Path | None:
+    """Record three demo professionals as viewers of ``cut`` and save the first one's stream, as
+    ``ffmpeg`` would through the doors, re-encoded smaller and a little brighter: the copy to trace."""
+    from accounts.models import User
+    from core.errors import DomainError
+    from screening.doors import key_answer, segment_object_key
+    from screening.forensics.reference import decrypt_segment
+    from screening.policy import PlaybackRefused
+    from screening.storage import media_store
+
+    grants = []
+    for user in (
+        User.objects.filter(is_staff=False, accreditations__status="approved").distinct().order_by("pk")
+    ):
+        try:
+            grants.append(services.grant_issue(user=user, cut=cut, device_token=f"demo-device-{user.pk:08d}"))
+        except (DomainError, PlaybackRefused):
+            continue  # not admitted to this film
+        if len(grants) == LEAK_DEMO_VIEWERS:
+            break
+    if not grants:
+        return None
+    leaker, store, rendition = grants[0], media_store(), cut.renditions[0]["name"]
+    destination = leaked_copy_path()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        stream = Path(folder) / "stream.ts"
+        with stream.open("wb") as out:
+            for index in range(cut.segment_count):
+                sealed = b"".join(store.open_stream(segment_object_key(cut, leaker, rendition, index)))
+                out.write(decrypt_segment(sealed, key_answer(leaker, index).body, index))
+        command = [
+            ffmpeg_binary(settings.FFMPEG_BINARY or None), "-hide_banner", "-loglevel", "error", "-y",
+            "-i", str(stream), "-vf", "eq=brightness=0.04:contrast=1.1", "-c:v", "libx264",
+            "-preset", "veryfast", "-b:v", "900k", "-c:a", "aac", str(destination),
+        ]  # fmt: skip
+        subprocess.run(command, check=True, timeout=600)  # noqa: S603 (a fixed argv, no shell)
+    logger.info("demo leak: %s is %s's copy of %s", destination, leaker.viewer.email, cut)
+    return destination
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -3,7 +3,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from screening.demo import demo_films, demo_progress, seed_demo_screeners
+from screening.demo import demo_films, demo_progress, leak_demo_film, leaked_copy_path, seed_demo_screeners
+from screening.models import Cut, CutStatus
+
+LEAK_WAIT_S = 300  # the leaked copy is made after its film's screener is ready
 
 
 class Command(BaseCommand):
@@ -51,6 +54,7 @@ class Command(BaseCommand):
             if progress.done:
                 if progress.films:
                     self.stdout.write(line + ".", ending="\n")
+                    self._leak(films)
                 return
             if line != last:
                 self.stdout.write(line)
@@ -60,3 +64,21 @@ class Command(BaseCommand):
                 self.stderr.write("Demo screeners: no progress for ten minutes; see the worker's messages.")
                 return
             time.sleep(interval)
+
+    def _leak(self, films: list[Any]) -> None:
+        """Say where the leak demo's copy is, once it exists (docs/forensics.md); only when the leak
+        demo's film is among the films followed."""
+        leak_film = leak_demo_film()
+        if leak_film is None or leak_film not in films:
+            return
+        if not Cut.objects.filter(film=leak_film, status=CutStatus.READY).exists():
+            return
+        deadline = time.monotonic() + LEAK_WAIT_S
+        path = leaked_copy_path()
+        while not path.is_file() and time.monotonic() < deadline:
+            time.sleep(1)
+        if path.is_file():
+            self.stdout.write(
+                f"Leaked copy to trace: {path} (a demo viewer's stream, re-encoded): sign in as the admin, "
+                f'open Leak traces (/staff/leaks/), choose "{leak_film.title}" and upload it.'
+            )
