@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,12 +46,15 @@ def _grey_frames(
     MPEG-TS segment, in display order; stops after ``until_s`` (seconds from the segment's first frame)."""
     times: list[float] = []
     frames: list[np.ndarray] = []
-    with av.open(io.BytesIO(segment), format="mpegts") as container:
+    with av.open(io.BytesIO(segment), mode="r", format="mpegts") as container:
         stream = container.streams.video[0]
+        time_base = stream.time_base
+        if time_base is None:
+            raise ValueError("The segment's video stream has no time base.")
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
-            seconds = float(frame.pts * stream.time_base)
+            seconds = float(frame.pts * time_base)
             if until_s is not None and times and seconds - min(times) >= until_s:
                 break
             grey = frame.to_ndarray(format="gray")
@@ -111,20 +113,11 @@ class StoredReference:
         self.segment_count = segment_count
         self.duration_s = duration_s
         self._windows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    @cached_property
-    def _timeline(self) -> dict[str, np.ndarray]:
         data = b"".join(self.store.open_stream(self.media_prefix + TIMELINE))
         with np.load(io.BytesIO(data)) as loaded:
-            return {name: loaded[name] for name in loaded.files}
-
-    @property
-    def fps(self) -> float:
-        return float(self._timeline["fps"])
-
-    @property
-    def segment_seconds(self) -> int:
-        return int(self._timeline["segment_seconds"])
+            self._timeline = {name: loaded[name] for name in loaded.files}
+        self.fps = float(self._timeline["fps"])
+        self.segment_seconds = int(self._timeline["segment_seconds"])
 
     def timeline(self) -> tuple[np.ndarray, np.ndarray]:
         return self._timeline["times"], self._timeline["thumbs"]

@@ -36,7 +36,7 @@ from core.text import UnsafeText, check_text
 from festival.models import Film
 from screening import services
 from screening.forensics import codeword, detect, mark
-from screening.forensics.reference import StoredReference
+from screening.forensics.reference import TIMELINE, StoredReference
 from screening.keyring import unseal
 from screening.media.binary import ffmpeg_binary
 from screening.models import (
@@ -48,7 +48,7 @@ from screening.models import (
     TraceResult,
     TraceStatus,
 )
-from screening.storage import media_store
+from screening.storage import ObjectNotFound, media_store
 
 logger = logging.getLogger(__name__)
 
@@ -160,9 +160,18 @@ def _reference(cut: Cut) -> StoredReference:
 
 
 def _candidate_cuts(film: Film) -> list[Cut]:
-    return list(
-        Cut.objects.filter(film=film, status=CutStatus.READY).exclude(sealed_key="").order_by("-number")
-    )
+    """The film's published cuts that carry the mark, newest first (a cut packaged before forensic
+    marking has no timeline, and one variant only)."""
+    cuts = Cut.objects.filter(film=film, status=CutStatus.READY).exclude(sealed_key="").order_by("-number")
+    store = media_store()
+    marked = []
+    for cut in cuts:
+        try:
+            store.size(cut.media_prefix + TIMELINE)
+        except ObjectNotFound:
+            continue
+        marked.append(cut)
+    return marked
 
 
 def _grant_row(grant: PlaybackGrant, score: codeword.GrantScore) -> dict[str, Any]:
@@ -185,7 +194,7 @@ def _score(cut: Cut, evidence: detect.Evidence) -> tuple[str, str, dict[str, Any
     codewords = {grant_id: codeword.codeword(secret, grant_id, cut.segment_count) for grant_id in grants}
     verdict = codeword.score(evidence.decisions, codewords, threshold=settings.FORENSICS_NAMING_THRESHOLD)
     named = [grants[s.key] for s in verdict.named]
-    reason = verdict.reason
+    reason: str = verdict.reason
     if reason in ("too_damaged", "no_match") and verdict.confident <= max(
         1, UNMARKED_SHARE * verdict.covered
     ):
@@ -291,7 +300,8 @@ def _trace_file(
 ) -> tuple[str, str, dict[str, Any], list[PlaybackGrant], Cut | None]:
     cuts = _candidate_cuts(film)
     if not cuts:
-        return TraceResult.NO_GRANTS, _("This film has no published screener to compare with."), {}, [], None
+        detail = _("This film has no published screener that carries the forensic mark to compare with.")
+        return TraceResult.NO_GRANTS, detail, {}, [], None
     last: detect.Evidence | None = None
     share = 100.0 / len(cuts)
     for number, cut in enumerate(cuts):
