@@ -3,11 +3,12 @@
 The cut is ``SECONDS`` s of 1280x720 at 24 fps from ffmpeg's generators, chosen so that no stretch of it
 repeats (a Mandelbrot zoom, drifting gradients, testsrc2's moving parts and clock, a cellular automaton):
 texture, motion, flat areas and gradients. One ffmpeg run renders it and writes, with the mark of
-``screening.forensics.mark`` in every window: variants A and B at 720p (what a grant streams, full length
-here for convenience) and at 360p (the rendition the reference decodes), and the unmarked picture.
+``screening.forensics.mark`` in every window: variants A and B at 720p cut into 2 s MPEG-TS segments
+(what a grant streams; B full length here for convenience) and at 360p (the rendition the reference
+decodes), and the unmarked picture.
 
-A leak is one grant's stream: per segment A or B (B's frames laid over A's with ``overlay`` enabled in
-the chosen segments), encoded once as a recording would be. Attacks are ffmpeg re-encodes of a leak.
+A leak is one grant's stream: per segment A or B, the 720p segments joined byte for byte as a player
+holds them. Attacks are ffmpeg re-encodes of a leak (all of them in one ffmpeg run).
 
 ``python -m tests.screening.forensics.detect_media [folder]`` measures every attack and prints a table
 (share of correct confident decisions, mean |z|, trace speed); the folder keeps the media between runs.
@@ -42,7 +43,9 @@ def source_graph(seconds: float) -> str:
     return (
         f"mandelbrot=s=320x360:r={FPS}:maxiter=120:end_scale=0.02:end_pts={FPS * 40},"
         "scale=640:720,format=yuv420p[m];"
-        f"gradients=s=320x180:r={FPS}:speed=0.02:seed=7:n=4,scale=640:360,format=yuv420p[g];"
+        # every parameter of gradients given: left to itself it draws its points and colours at random
+        f"gradients=s=320x180:r={FPS}:speed=0.02:n=4:c0=0x204060:c1=0xd0a080:c2=0x40a040:c3=0xf0f0e0"
+        ":x0=40:y0=20:x1=280:y1=160,scale=640:360,format=yuv420p[g];"
         f"testsrc2=s=320x360:r={FPS},format=yuv420p[t];"
         f"cellauto=s=160x180:r={FPS}:rule=110:random_seed=5,scale=320:360:flags=neighbor,format=yuv420p[c];"
         "[t][c]hstack[tc];[g][tc]vstack[r];"
@@ -50,8 +53,8 @@ def source_graph(seconds: float) -> str:
     )
 
 
-def x264(rate: str) -> list[str]:
-    return ["-c:v", "libx264", "-preset", "veryfast", "-b:v", rate, "-pix_fmt", "yuv420p"]
+def x264(rate: str, preset: str = "veryfast") -> list[str]:
+    return ["-c:v", "libx264", "-preset", preset, "-b:v", rate, "-pix_fmt", "yuv420p"]
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,9 @@ class Attack:
     name: str
     vf: str = ""
     trim: tuple[str, ...] = ()  # filters that cut an excerpt (run before ``vf``)
-    codec: tuple[str, ...] = tuple(x264(HIGH_RATE))
+    # x264's fastest preset: an attack's encode only has to be one more generation of loss (it is
+    # worse than veryfast's at the same rate), and the tests make eight of them
+    codec: tuple[str, ...] = tuple(x264(HIGH_RATE, "ultrafast"))
     start_s: float = 0.0  # where the attacked copy starts on the cut's timeline
     speed: float = 1.0  # t_cut = speed * t_suspect + start_s
 
