@@ -344,12 +344,14 @@ def register(
     image: np.ndarray,
     init: np.ndarray,
     *,
+    image_mask: np.ndarray | None = None,
     levels: int = 2,
     homography: bool = True,
 ) -> tuple[np.ndarray, float] | None:
     """The homography (3x3) mapping ``template`` pixels onto ``image`` pixels, refined from ``init`` by ECC
     coarse to fine (affine on the coarse levels, full homography last), and its correlation coefficient;
-    None when ECC does not converge (a blank or featureless picture)."""
+    None when ECC does not converge (a blank or featureless picture). ``image_mask`` (the image's size,
+    1 = picture) leaves bars out."""
     matrix = init.astype(np.float64) / init[2, 2]
     rho = 0.0
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
@@ -359,7 +361,12 @@ def register(
     for scale, motion in plan:
         t = _prepare(template, scale)
         im = _prepare(image, scale)
-        everywhere = np.full(t.shape, 255, np.uint8)
+        # OpenCV's mask is the input image's: which of its pixels are picture (not bars)
+        valid: np.ndarray = np.full(im.shape, 255, np.uint8)
+        if image_mask is not None:
+            size = (im.shape[1], im.shape[0])
+            picture = cv2.resize(image_mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.99
+            valid = picture.astype(np.uint8) * 255
         warp = _level(matrix, scale)
         if motion == cv2.MOTION_AFFINE:
             warp = warp / warp[2, 2]
@@ -367,7 +374,7 @@ def register(
         else:
             start = np.ascontiguousarray(warp, np.float32)
         try:
-            rho, found = cv2.findTransformECC(t, im, start, motion, criteria, everywhere, 3)
+            rho, found = cv2.findTransformECC(t, im, start, motion, criteria, valid, 3)
         except cv2.error:
             return None
         full = np.vstack([found, [0, 0, 1]]) if motion == cv2.MOTION_AFFINE else found.astype(np.float64)

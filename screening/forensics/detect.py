@@ -343,6 +343,7 @@ class _State:
     estimates: list[np.ndarray] = field(default_factory=list)
     qualities: list[float] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
+    anchors: list[tuple[float, float]] = field(default_factory=list)  # (cut time by the line, correction)
 
     def geometry(self) -> np.ndarray:
         if not self.estimates:
@@ -402,8 +403,11 @@ def _nearest(times: np.ndarray, targets: np.ndarray, tolerance: float) -> tuple[
 def _measure(
     index: int, cut_times: np.ndarray, frames: list[np.ndarray], reference: Reference, state: _State
 ) -> SegmentDecision | None:
-    ref_times, var_a, var_b = reference.window(index)
-    if len(ref_times) == 0 or var_a.shape != var_b.shape:
+    try:
+        ref_times, var_a, var_b = reference.window(index)
+    except ValueError:  # the reference has no frame for this window (a cut's short last segment)
+        return None
+    if len(ref_times) == 0 or var_a.shape != var_b.shape or var_a.ndim != 3:
         return None
     _, h, w = var_a.shape
     mids = (var_a + var_b) * 0.5
@@ -417,7 +421,11 @@ def _measure(
     found = None
     if inside.sum() >= 2:
         found = align.register(
-            mids.mean(axis=0), suspect[inside].mean(axis=0), running, levels=3 if not state.estimates else 2
+            mids.mean(axis=0),
+            suspect[inside].mean(axis=0),
+            running,
+            image_mask=state.sus_mask,
+            levels=3 if not state.estimates else 2,
         )
     geometry = running
     if found is not None and found[1] >= RHO_MIN:
@@ -446,6 +454,7 @@ def _measure(
     if best is None:
         return None
     state.offsets.append(best[1])
+    state.anchors.append((float(cut_times.mean()), best[1] * period))
     nearest, ok = _nearest(ref_times, cut_times + best[1] * period, 0.6 * period)
     chosen: list[tuple[int, int]] = []
     for row in (int(i) for i in np.flatnonzero(ok)):
@@ -526,6 +535,24 @@ def _mirror(desc: np.ndarray) -> np.ndarray:
 
 def _even(value: float, low: int, high: int) -> int:
     return int(min(high, max(low, 2 * round(value / 2))))
+
+
+def _refined(a: float, b: float, anchors: list[tuple[float, float]]) -> tuple[float, float]:
+    """The time line corrected by the windows' frame matching: each window says by how much (a whole
+    number of frames) the thumbnails' line was off there; a robust line through those corrections
+    (a median offset when the windows span less than 6 s)."""
+    if not anchors:
+        return a, b
+    at = np.array([moment for moment, _ in anchors])
+    shift = np.array([correction for _, correction in anchors])
+    if len(anchors) < 3 or np.ptp(at) < 6.0:
+        return a, b + float(np.median(shift))
+    slope, offset = np.polyfit(at, shift, 1)
+    keep = np.abs(shift - (slope * at + offset)) <= np.median(np.abs(shift - np.median(shift))) * 3 + 0.05
+    if keep.sum() >= 3:
+        slope, offset = np.polyfit(at[keep], shift[keep], 1)
+    # t_cut = c + offset + slope c, with c = a t + b
+    return float(a * (1 + slope)), float(b * (1 + slope) + offset)
 
 
 def _normalised_transform(
@@ -660,9 +687,9 @@ def trace(
     progress(100.0, "done", force=True)
     decisions.sort(key=lambda d: d.index)
     geometry = state.geometry()
-    fine_b = fit.b + state.offset() / state.fps  # the windows' frame matching refines the offset
+    fine_a, fine_b = _refined(fit.a, fit.b, state.anchors)
     alignment = Alignment(
-        a=round(fit.a, 6),
+        a=round(fine_a, 6),
         b=round(fine_b, 4),
         inlier_share=round(fit.share, 3),
         probes=fit.probes,
@@ -673,7 +700,7 @@ def trace(
     )
     confident = sum(abs(d.strength) >= 3 for d in decisions)
     detail = (
-        f"Aligned at t_cut = {fit.a:.4f} t + {fine_b:.2f} s ({fit.inliers} of {fit.probes} probes agree"
+        f"Aligned at t_cut = {fine_a:.4f} t + {fine_b:.2f} s ({fit.inliers} of {fit.probes} probes agree"
         f"{', mirrored' if mirrored else ''}); {len(decisions)} windows read, {confident} with |z| >= 3."
     )
     return Evidence("aligned", detail, alignment, covered, decisions, suspect_s)
