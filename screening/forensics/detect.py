@@ -111,7 +111,10 @@ NULL_EXCLUDE = 3 * CELL  # shifts closer than this (both ways) to zero are not p
 MIDPOINT_SPREAD = 0.02  # how far off (A+B)/2 an unmarked picture may lie, as a share of (B-A)/2
 MIN_SHARE = 0.3  # a copy of this film has at least this share of its probes on one time line
 MIN_PEAK = 0.6  # ... whose median best similarity reaches this (another film's: about 0.3)
-MIN_MARGIN = 0.08  # ... standing this far above their next best match (another film's: about 0.05)
+MIN_MARGIN = 0.08  # ... standing this far above their next best match (another film's: about 0.05),
+# unless many probes agree on the line: content that resembles itself a few seconds away (a slow zoom, a
+# repeated pattern) has small margins everywhere, but another film's probes agree on no line at all
+CONSENSUS_PROBES, CONSENSUS_SHARE = 8, 0.6
 
 Status = Literal["aligned", "not_video", "not_this_film", "too_short"]
 
@@ -615,7 +618,7 @@ def trace(
         or fit.inliers < min(3, fit.probes)
         or fit.share < MIN_SHARE
         or fit.peak < MIN_PEAK
-        or fit.margin < MIN_MARGIN
+        or (fit.margin < MIN_MARGIN and (fit.inliers < CONSENSUS_PROBES or fit.share < CONSENSUS_SHARE))
     ):
         found = (
             f"{fit.inliers} of {fit.probes} probes agree, similarity {fit.peak:.2f}, margin {fit.margin:.2f}"
