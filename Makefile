@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install migrate demo totp test lint format bench messages vendor clean
+.PHONY: run install migrate demo totp test lint format bench bench-watermark messages vendor clean
 
 # Installs with uv (from PyPI: parallel downloads, several times faster than pip) and falls back to pip
 # wherever uv cannot be had or fails.
@@ -57,6 +57,9 @@ format: install
 bench: install
 	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the slower Python load generator")
 	RUN_BENCH=1 $(PY) -m pytest tests/bench -p no:xdist -s -q
+
+bench-watermark: install
+	RUN_BENCH=1 $(PY) -m pytest tests/bench/test_watermark_bench.py -p no:xdist -s -q
 
 messages: install
 	$(MANAGE) makemessages -l es -l fr --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'

@@ -1,75 +1,54 @@
-"""Transcoding benchmark: our whole packaging job against one plain ffmpeg command making the same ladder.
+"""Transcoding benchmark: our whole packaging job against the very ffmpeg command it runs, run bare.
 
 Source: 30 s of 1920x1080 testsrc2 at 25 fps with a 440 Hz stereo tone, H.264 (x264 superfast, CRF 20,
-about 25 Mbit/s, roughly 95 MB) + AAC in MP4, generated here; the ladder is 1080p, 720p and 360p.
+about 12 Mbit/s, roughly 45 MB) + AAC in MP4, generated here; the ladder is 1080p, 720p and 360p, in
+2-second segments (package_hls's default: one forensic A/B symbol each, docs/forensics.md).
 
-- ``transcode_realtime_factor``: seconds of video per wall second of ``package_hls`` (the encrypted
-  ladder, thumbnails, poster and output checks). Goal >= 1.0: a screener is ready in its own length.
+- ``transcode_realtime_factor``: seconds of video per wall second of ``package_hls`` (both forensic
+  variants of the encrypted ladder, thumbnails, poster, timeline and output checks). Goal >= 1.0: a
+  screener is ready in its own length.
 - ``transcode_overhead_vs_ffmpeg``: ``package_hls``'s CPU seconds (ffmpeg children plus this process)
-  over the floor's: one plain ffmpeg command, same filters and x264/AAC settings, same HLS ladder, no
-  encryption, no thumbnails, no poster, no Python around it. Goal <= 1.15.
+  over the floor's. The floor is the command package_hls runs (``command.ladder_command`` with the same
+  arguments: the mark's pattern stream, both variants, the thumbnails), run bare, with no Python around
+  it: no progress parsing, no splicing of B's windows, padding or encryption, no timeline, no poster, no
+  checks. So the ratio measures what our own Python and the small extra ffmpeg runs add, not the price of
+  the mark (test_watermark_bench.py measures that). Goal <= 1.15.
 
 The probe runs before packaging and is reported on the BENCH-INFO line (its cost is one GOP of decoding
 at each end, constant whatever the film's length).
 
 CPU time is ``getrusage(RUSAGE_CHILDREN)`` (children that were waited for) plus ``RUSAGE_SELF`` for the
-job's own Python, as deltas around each run. Machines are shared and noisy, hence a ratio against a
-floor measured in the same run. BENCH_RUNS=n (default 1) alternates floor and job n times and reports
-medians. Benchmarks assert that the work was done, never how fast.
+job's own Python, as deltas around each run (``tests/bench/stopwatch.py``). Machines are shared and
+noisy, hence a ratio against a floor measured in the same run. BENCH_RUNS=n (default 1) alternates floor
+and job n times and reports medians. Benchmarks assert that the work was done, never how fast.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import resource
 import statistics
 import subprocess
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from screening.forensics import mark
 from screening.media.binary import ffmpeg_binary
+from screening.media.command import MASTER_PLAYLIST, THUMBS_DIR, Thumbnails, ladder_command
 from screening.media.keys import new_content_key
 from screening.media.ladder import Rendition, plan_ladder
-from screening.media.package import PackageResult, package_hls
-from screening.media.probe import probe
+from screening.media.package import (
+    PATTERN_SPARE_SEGMENTS,
+    THUMB_EVERY_S,
+    THUMB_WIDTH,
+    PackageResult,
+    package_hls,
+)
+from screening.media.probe import ProbeResult, probe
+from tests.bench.stopwatch import Measure, Stopwatch
 
 SECONDS = 30
 WIDTH, HEIGHT, FPS = 1920, 1080, 25
-SEGMENT_SECONDS = 6
-
-
-@dataclass(frozen=True)
-class Measure:
-    wall_s: float
-    children_cpu_s: float
-    self_cpu_s: float
-
-    @property
-    def cpu_s(self) -> float:
-        return self.children_cpu_s + self.self_cpu_s
-
-
-def cpu(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-class Stopwatch:
-    def __enter__(self) -> Stopwatch:
-        self.wall, self.children, self.own = (
-            time.perf_counter(),
-            cpu(resource.RUSAGE_CHILDREN),
-            cpu(resource.RUSAGE_SELF),
-        )
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.measure = Measure(
-            wall_s=time.perf_counter() - self.wall,
-            children_cpu_s=cpu(resource.RUSAGE_CHILDREN) - self.children,
-            self_cpu_s=cpu(resource.RUSAGE_SELF) - self.own,
-        )
+SEGMENT_SECONDS = 2
 
 
 def make_source(ffmpeg: str, path: Path) -> Path:
@@ -82,41 +61,48 @@ def make_source(ffmpeg: str, path: Path) -> Path:
     return path
 
 
-def floor_command(ffmpeg: str, source: Path, out: Path, ladder: list[Rendition]) -> list[str]:
-    """The floor, spelled out: what a person would type to make this ladder with ffmpeg alone."""
-    gop = str(FPS * SEGMENT_SECONDS)
-    graph = f"[0:v]split={len(ladder)}" + "".join(f"[v{i}]" for i in range(len(ladder)))
-    graph += "".join(f";[v{i}]scale={r.width}:{r.height},setsar=1[o{i}]" for i, r in enumerate(ladder))
-    argv = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(source)]
-    argv += ["-filter_complex", graph]
-    for i in range(len(ladder)):
-        argv += ["-map", f"[o{i}]", "-map", "0:a:0"]
-    argv += ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p"]
-    for i, r in enumerate(ladder):
-        argv += [f"-b:v:{i}", f"{r.video_bitrate_k}k", f"-maxrate:v:{i}", f"{r.maxrate_k}k"]
-        argv += [f"-bufsize:v:{i}", f"{r.bufsize_k}k", f"-b:a:{i}", f"{r.audio_bitrate_k}k"]
-    argv += ["-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-flags:v", "+cgop"]
-    argv += ["-force_key_frames:v", f"expr:gte(t,n_forced*{SEGMENT_SECONDS})"]
-    argv += ["-c:a", "aac", "-ac", "2", "-ar", "48000"]
-    argv += ["-f", "hls", "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod"]
-    argv += ["-hls_segment_type", "mpegts", "-hls_flags", "independent_segments"]
-    argv += ["-master_pl_name", "master.m3u8"]
-    argv += ["-var_stream_map", " ".join(f"v:{i},a:{i},name:{r.name}" for i, r in enumerate(ladder))]
-    argv += ["-hls_segment_filename", str(out / "%v" / "seg_%05d.ts"), str(out / "%v" / "index.m3u8")]
-    return argv
+def floor_command(
+    ffmpeg: str, source: Path, work: Path, ladder: list[Rendition], facts: ProbeResult
+) -> list[str]:
+    """The floor: package_hls's own ffmpeg command for this source, as package_hls builds it from the
+    probe (its pattern stream written first, outside the measure: a few kilobytes), writing into
+    ``work``."""
+    duration_s = facts.duration_s
+    plain, out = work / "plain", work / "out"
+    for folder in [*(plain / r.name for r in ladder), out / THUMBS_DIR]:
+        folder.mkdir(parents=True)
+    pattern = work / "pattern.yuv"
+    segments = math.ceil(duration_s / SEGMENT_SECONDS) + PATTERN_SPARE_SEGMENTS
+    mark.write_pattern_stream(pattern, mark.mark_secret(new_content_key()), segments)
+    top = ladder[0]
+    thumb_width = min(THUMB_WIDTH, top.width)
+    thumb_height = max(2, round(thumb_width * top.height / top.width / 2) * 2)
+    return ladder_command(
+        ffmpeg=ffmpeg,
+        source=source,
+        plain_dir=plain,
+        out_dir=out,
+        renditions=ladder,
+        fps=facts.video.fps,
+        has_audio=facts.has_audio,
+        duration_s=duration_s,
+        segment_seconds=SEGMENT_SECONDS,
+        pattern_file=pattern,
+        thumbnails=Thumbnails(THUMB_EVERY_S, thumb_width, thumb_height),
+    )
 
 
-def run_floor(ffmpeg: str, source: Path, out: Path, ladder: list[Rendition]) -> Measure:
-    for rendition in ladder:
-        (out / rendition.name).mkdir(parents=True)
+def run_floor(ffmpeg: str, source: Path, work: Path, ladder: list[Rendition], facts: ProbeResult) -> Measure:
+    argv = floor_command(ffmpeg, source, work, ladder, facts)
     with Stopwatch() as watch:
-        subprocess.run(floor_command(ffmpeg, source, out, ladder), check=True)
-    assert (out / "master.m3u8").is_file()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    assert (work / "plain" / MASTER_PLAYLIST).is_file()
     return watch.measure
 
 
 def run_job(ffmpeg: str, source: Path, out: Path) -> tuple[Measure, Measure, PackageResult]:
-    """Probe, then package_hls (the encrypted ladder, thumbnails, poster, checks): measured apart."""
+    """Probe, then package_hls (both variants of the encrypted ladder, thumbnails, poster, timeline, checks):
+    measured apart."""
     with Stopwatch() as probing:
         facts = probe(source, max_duration_s=4 * 3600, max_bytes=60 * 1024**3)
         ladder = plan_ladder(facts.video.width, facts.video.height)
@@ -142,10 +128,11 @@ def test_transcode_bench(tmp_path: Path) -> None:
     source = make_source(ffmpeg, tmp_path / "source.mp4")
     ladder = plan_ladder(WIDTH, HEIGHT)
     assert [r.name for r in ladder] == ["1080p", "720p", "360p"]
+    facts = probe(source, max_duration_s=4 * 3600, max_bytes=60 * 1024**3)
     runs = int(os.environ.get("BENCH_RUNS", "1"))
     floors, jobs, probes = [], [], []
     for run in range(runs):
-        floors.append(run_floor(ffmpeg, source, tmp_path / f"floor-{run}", ladder))
+        floors.append(run_floor(ffmpeg, source, tmp_path / f"floor-{run}", ladder, facts))
         probing, job, result = run_job(ffmpeg, source, tmp_path / f"job-{run}")
         probes.append(probing)
         jobs.append(job)
