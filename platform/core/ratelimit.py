@@ -118,24 +118,28 @@ def thread_key(user_id: int) -> str:
 
 
 class SocketBudget:
-    """One socket's share of its user's bucket: a few tokens at a time, spent within ``LEASE_SECONDS``."""
+    """One socket's share of its user's bucket, taken a few tokens at a time (one Redis call per
+    ``LEASE`` frames instead of one per frame).
+
+    Leased tokens stay the socket's until it spends them: they were taken from the user's bucket, so a
+    socket can be at most ``LEASE - 1`` frames ahead of it. They used to lapse after a second, which
+    charged a person typing a message every second or two four tokens a message: ten quick messages
+    emptied a burst of twenty.
+    """
 
     LEASE = 4
-    LEASE_SECONDS = 1.0
 
     def __init__(self, key: str, rate: float, burst: float) -> None:
         self.key, self.rate, self.burst = key, rate, burst
-        self.left, self.leased_at = 0, 0.0
+        self.left = 0
 
     async def take(self) -> bool:
-        now = time.monotonic()
-        if self.left > 0 and now - self.leased_at < self.LEASE_SECONDS:
+        if self.left > 0:
             self.left -= 1
             return True
         want = max(1, min(self.LEASE, int(self.burst)))
         granted = await rate_take_async(key=self.key, rate=self.rate, burst=self.burst, tokens=want)
         if granted == 0:
-            self.left = 0
             return False
-        self.left, self.leased_at = granted - 1, now
+        self.left = granted - 1
         return True

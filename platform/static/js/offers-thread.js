@@ -356,7 +356,19 @@
     if (composer) composer.hidden = !open;
   }
 
+  let retryTimer = null;
+
   function showError(frame) {
+    if (frame.code === "rate_limited" && state.pending.size) {
+      // Frames came faster than the user's allowance (typing and read receipts count too): what is
+      // still unacknowledged goes again once the allowance has refilled; the server drops repeats of a
+      // client id, so nothing is written twice.
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        for (const pending of state.pending.values()) send(pending);
+      }, 1000);
+      return;
+    }
     const message = frame.message || gettext("Something went wrong.");
     if (frame.ref && state.pending.has(frame.ref)) {
       state.pending.delete(frame.ref);
