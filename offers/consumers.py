@@ -11,7 +11,7 @@ Protocol (JSON text frames; see docs/thread-protocol.md):
 
 The socket is accepted only for a party (or an admin, read only) of a submitted offer; anyone else gets
 the same close code as for an offer that does not exist, after the same work. It is bound to the session
-it opened with (``core.live.LiveConsumer``): every write re-checks the session and the party, and a
+it opened with (``accounts.live.LiveConsumer``): every write re-checks the session and the party, and a
 session that ends closes the socket (4401). Bad frames get an error frame and the socket stays open;
 whatever happens, leaving runs its cleanup (group, presence).
 """
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.async_db import async_database, postgresql
 from core.errors import DomainError, NotFound
-from core.live import NOT_FOUND, LiveConsumer
+from accounts.live import NOT_FOUND, LiveConsumer
 from core.ratelimit import SocketBudget, thread_key, thread_rate
 from core.text import UnsafeText
 from offers import negotiation, services

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
-from accounts.policy import account_readiness
+from accounts.policy import require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.state_machine import move_state
@@ -79,9 +79,7 @@ def offer_transition(
 
 def _admitted_offeror(user: User, film: Film, organisation: Organisation) -> None:
     """A ready account, accredited to the film's session on behalf of ``organisation``."""
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
     if (
         film.session is None
         or not Accreditation.objects.filter(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
-from accounts.policy import account_readiness, is_festival_admin
+from accounts.policy import is_festival_admin, require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, NotFound
 from offers.agreement_selectors import agreements_visible_to
@@ -62,9 +62,7 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
     Refused: an unready account, someone not in the paying company, a milestone, an instalment not yet
     due or already paid, a producer company without a ready connected account.
     """
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
     if not Membership.objects.filter(user=user, organisation_id=instalment.payer_organisation_id).exists():
         raise Forbidden(_("Only the paying company pays this instalment."), code="not_payer")
     if instalment.kind != InstalmentKind.PAYMENT:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import CompanyType, Membership, Organisation, User
-from accounts.policy import account_readiness
+from accounts.policy import require_ready
 from audit.services import audit_record
 from core.errors import Forbidden, InvalidInput
 from payments.gateway import call, gateway
@@ -19,9 +19,7 @@ from payments.models import ConnectedAccount
 
 
 def _require_producer_member(user: User, organisation: Organisation) -> None:
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
     if not Membership.objects.filter(user=user, organisation=organisation).exists():
         raise Forbidden(_("Only members of a company can connect it to Stripe."), code="not_member")
     if organisation.company_type != CompanyType.PRODUCTION:

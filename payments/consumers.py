@@ -12,7 +12,7 @@ from typing import Any
 
 from accounts.models import User
 from accounts.policy import account_readiness
-from core.live import PollingConsumer
+from accounts.live import PollingConsumer
 from offers.agreement_selectors import agreements_visible_to
 from payments.models import Instalment, InstalmentStatus, PaymentSchedule
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, User
-from accounts.policy import account_readiness
+from accounts.policy import require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden
 from core.state_machine import move_state
@@ -189,9 +189,7 @@ def instalments_release(*, today: dt.date | None = None) -> int:
 
 def instalment_confirm_delivery(*, user: User, instalment: Instalment) -> Instalment:
     """The receiving side confirms an ``on_delivery`` step: a payment falls due, a milestone is done."""
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
     if instalment.trigger != Trigger.ON_DELIVERY:
         raise Conflict(_("This instalment does not wait for a delivery."), code="not_on_delivery")
     if instalment.kind == InstalmentKind.PAYMENT:

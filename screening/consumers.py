@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from accounts.models import User
 from accounts.policy import account_readiness, is_festival_admin
 from core.errors import DomainError
-from core.live import PollingConsumer
+from accounts.live import PollingConsumer
 from festival.models import Film
 from screening import services
 from screening.models import Cut, CutStage

@@ -13,7 +13,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.embedded_secrets import DEV_MARKER
+from core.insecure import DEV_MARKER
 from screening.media.keys import open_key, parse_kek, seal_key
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from accounts.models import AccreditationCategory, Organisation, User
-from accounts.policy import account_readiness, is_festival_admin
+from accounts.policy import account_readiness, is_festival_admin, require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.state_machine import move_state
@@ -77,9 +77,7 @@ def cut_transition(
 
 
 def require_team(user: User, film: Film) -> None:
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
     if not (is_festival_admin(user) or film.team_members.filter(user=user).exists()):
         raise Forbidden(_("Only the film's producer team can manage its screener."), code="not_film_team")
 

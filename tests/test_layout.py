@@ -27,18 +27,6 @@ def test_no_app_takes_a_standard_library_name() -> None:
     assert clashes == []
 
 
-def test_core_apps_import_no_feature_app() -> None:
-    """Dependencies flow one way: the core (accounts, festival, audit) knows nothing of the features."""
-    offenders = []
-    for app in ("accounts", "festival", "audit", "core"):
-        for source in (ROOT / "platform" / app).rglob("*.py"):
-            text = source.read_text()
-            for feature in ("screening", "offers", "payments"):
-                if f"from {feature}" in text or f"import {feature}" in text:
-                    offenders.append(f"{source.relative_to(ROOT)} imports {feature}")
-    assert offenders == []
-
-
 def test_settings_module_imports() -> None:
     module = importlib.import_module("config.settings.base")
     assert module.AUTH_USER_MODEL == "accounts.User"

@@ -30,7 +30,7 @@ def secure_admin_site(site: AdminSite) -> None:
             refusal = account_readiness(request.user).refusal() if request.user.is_authenticated else None
             if refusal and request.user.is_staff:
                 return render(
-                    request, "refused.html", {"message": refusal[1], "code": refusal[0]}, status=403
+                    request, "refused.html", {"message": refusal.message, "code": refusal.code}, status=403
                 )
             response: HttpResponse = wrapped(request, *args, **kwargs)
             return response

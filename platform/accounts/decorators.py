@@ -25,8 +25,9 @@ def ready_required(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         refusal = account_readiness(request.user).refusal()
         if refusal:
-            code, message = refusal
-            return render(request, "refused.html", {"message": message, "code": code}, status=403)
+            return render(
+                request, "refused.html", {"message": refusal.message, "code": refusal.code}, status=403
+            )
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -32,7 +32,7 @@ from accounts.models import (
     Organisation,
     User,
 )
-from accounts.policy import account_readiness, is_festival_admin
+from accounts.policy import is_festival_admin, require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.state_machine import move_state
@@ -51,9 +51,7 @@ MAX_TEXT = 2000
 
 
 def _require_ready(user: User) -> None:
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
 
 
 def organisation_role_of(*, user: User, organisation_id: int) -> str | None:

@@ -22,7 +22,7 @@ class AccountReady(BasePermission):
             raise exceptions.NotAuthenticated()
         refusal = account_readiness(request.user).refusal()
         if refusal:
-            raise exceptions.PermissionDenied(refusal[1], code=refusal[0])
+            raise exceptions.PermissionDenied(refusal.message, code=refusal.code)
         return True
 
 

@@ -1,8 +1,12 @@
-"""Who may do what: the account-readiness rule shared by pages and the API.
+"""Account readiness and festival staff: the one home of both rules (docs/architecture.md, "Rules and
+their homes").
 
 An account is *ready* when its email is verified and it has TOTP enrolled. Everything that shows a
-film, an accreditation decision or an admin page requires a ready account (ARCHITECTURE.md security
-baseline: MFA for every account that can see a screener, an offer or the admin pages).
+film, an offer, an accreditation decision or an admin page requires a ready account (docs/architecture.md,
+security baseline: MFA for every account that can see a screener, an offer or the admin pages).
+
+The rule is written once for the ORM (``account_readiness``) and once as SQL for the hand-written
+statements of the lean paths (``email_verified_sql``, ``mfa_sql``); a test proves the two agree.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import Refusal
 
 
 @dataclass(frozen=True)
@@ -26,12 +31,12 @@ class Readiness:
     def ready(self) -> bool:
         return self.email_verified and self.mfa_enabled
 
-    def refusal(self) -> tuple[str, str] | None:
-        """The first missing step as (code, message), or None when the account is ready."""
+    def refusal(self) -> Refusal | None:
+        """The first missing step, or None when the account is ready."""
         if not self.email_verified:
-            return "email_unverified", _("Verify your email address before continuing.")
+            return Refusal("email_unverified", _("Verify your email address before continuing."))
         if not self.mfa_enabled:
-            return "mfa_required", _("Set up two-factor authentication (TOTP) before continuing.")
+            return Refusal("mfa_required", _("Set up two-factor authentication (TOTP) before continuing."))
         return None
 
 
@@ -53,3 +58,23 @@ def account_readiness(user: User | AnonymousUser) -> Readiness:
 
 def is_festival_admin(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def require_ready(user: User | AnonymousUser) -> None:
+    """Raise Forbidden (``email_unverified`` or ``mfa_required``) unless ``user`` is ready."""
+    refusal = account_readiness(user).refusal()
+    if refusal is not None:
+        raise refusal.error()
+
+
+def email_verified_sql(user: str) -> str:
+    """``account_readiness(...).email_verified`` as a SQL boolean over the user table aliased ``user``."""
+    table = EmailAddress._meta.db_table  # aliases and table names only, never values
+    checks = f"e.user_id = {user}.id AND e.verified AND LOWER(e.email) = LOWER({user}.email)"
+    return f"EXISTS(SELECT 1 FROM {table} e WHERE {checks})"  # noqa: S608
+
+
+def mfa_sql(user: str) -> str:
+    """``account_readiness(...).mfa_enabled`` as a SQL boolean over the user table aliased ``user``."""
+    table = Authenticator._meta.db_table
+    return f"EXISTS(SELECT 1 FROM {table} a WHERE a.user_id = {user}.id AND a.type = 'totp')"  # noqa: S608

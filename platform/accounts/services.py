@@ -20,7 +20,7 @@ from accounts.models import (
     Organisation,
     User,
 )
-from accounts.policy import account_readiness, is_festival_admin
+from accounts.policy import is_festival_admin, require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.state_machine import move_state
@@ -36,9 +36,7 @@ def organisation_create(
 
     Joining an existing one is a request its administrators decide (``accounts.memberships``).
     """
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
     name = " ".join(name.split())
     if not name:
         raise InvalidInput(_("An organisation needs a name."), field="name")
@@ -134,9 +132,7 @@ def accreditation_apply(
     motivation: str = "",
 ) -> Accreditation:
     """Apply for accreditation to ``session`` on behalf of ``organisation``."""
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
     if category not in AccreditationCategory.values:
         raise InvalidInput(_("Unknown accreditation category."), field="category")
     if not accept_terms:
@@ -180,9 +176,7 @@ def accreditation_apply(
 def _require_admin(actor: User) -> None:
     if not is_festival_admin(actor):
         raise Forbidden(_("Only festival admins can decide on accreditations."), code="admin_required")
-    refusal = account_readiness(actor).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(actor)
 
 
 def accreditation_approve(

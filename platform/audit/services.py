@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from audit import actions
 from audit.chain import GENESIS_HASH, entry_hash, entry_seal, head_seal
 from audit.context import get_client_ip, normalise_ip
 from audit.exceptions import AuditTransactionRequired
@@ -58,7 +59,7 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry to the audit log, inside the caller's transaction.
 
-    - ``action``: dotted lower-case name (``accreditation.approved``);
+    - ``action``: a name from the catalogue in ``audit.actions`` (``accreditation.approved``);
     - ``actor``: the user who acted, or None for the system;
     - ``target``: the saved model instance acted upon, if any;
     - ``data``: details, made JSON-safe with secrets redacted (rules in ``audit.jsonsafe``);
@@ -72,6 +73,8 @@ def audit_record(
         raise AuditTransactionRequired("audit_record must run inside transaction.atomic().")
     if len(action) > _ACTION_MAX_LENGTH or not _ACTION_RE.fullmatch(action):
         raise ValueError(f"Invalid audit action {action!r}: expected a dotted lower-case name.")
+    if not actions.is_action(action):
+        raise ValueError(f"Unknown audit action {action!r}: add it to the catalogue in audit.actions.")
     if actor is not None and actor.pk is None:
         raise ValueError("The audit actor must be a saved user (or None for the system).")
     if organisation is not None and organisation.pk is None:

@@ -12,16 +12,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 django_asgi_app = get_asgi_application()
 
+from accounts.socket_session import SocketAuthMiddleware  # noqa: E402
 from config.websocket import websocket_urlpatterns  # noqa: E402  (needs Django set up first)
 from core.socket_gate import SiteOriginValidator  # noqa: E402
-from core.socket_session import SocketAuthMiddleware  # noqa: E402
 from screening.asgi import MediaDoors  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": MediaDoors(django_asgi_app),
         # The whole Origin must be the site's own; the user and the session the socket is bound to come
-        # from the session cookie or allauth's X-Session-Token (core.socket_session).
+        # from the session cookie or allauth's X-Session-Token (accounts.socket_session).
         "websocket": SiteOriginValidator(SocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -6,6 +6,8 @@ Each error carries a human message (translated at raise time) and a stable machi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rest_framework import exceptions, status
 
 
@@ -18,6 +20,10 @@ class DomainError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.field = field
+
+    @property
+    def refusal(self) -> Refusal:
+        return Refusal(self.code, self.message, self.status_code)
 
     def as_api_exception(self) -> exceptions.APIException:
         if self.field:
@@ -50,3 +56,28 @@ class Conflict(DomainError):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an actor may not do something, as a value: a stable machine ``code``, a translated
+    ``message`` and the HTTP ``status`` it answers with (404 where the object's existence is not the
+    actor's to know). Policies return one; ``error()`` turns it into the exception a service raises."""
+
+    code: str
+    message: str
+    status: int = status.HTTP_403_FORBIDDEN
+
+    def error(self) -> DomainError:
+        kind = _ERROR_BY_STATUS.get(self.status, DomainError)
+        error = kind(self.message, code=self.code)
+        error.status_code = self.status
+        return error
+
+
+_ERROR_BY_STATUS: dict[int, type[DomainError]] = {
+    status.HTTP_400_BAD_REQUEST: InvalidInput,
+    status.HTTP_403_FORBIDDEN: Forbidden,
+    status.HTTP_404_NOT_FOUND: NotFound,
+    status.HTTP_409_CONFLICT: Conflict,
+}

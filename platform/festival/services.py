@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, User
-from accounts.policy import account_readiness, is_festival_admin
+from accounts.policy import is_festival_admin, require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
@@ -48,9 +48,7 @@ NEED_FIELDS = ("category", "estimated_cost_minor", "secured_minor", "currency", 
 
 
 def _require_ready(user: User) -> None:
-    refusal = account_readiness(user).refusal()
-    if refusal:
-        raise Forbidden(refusal[1], code=refusal[0])
+    require_ready(user)
 
 
 def _require_admin(user: User) -> None:

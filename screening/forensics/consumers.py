@@ -2,7 +2,7 @@
 
 The worker writes the trace's progress to its row at most once a second (``tracing._Progress``); this
 consumer reads the row once a second and pushes what changed, as the cut progress socket does
-(``core.live.PollingConsumer``: the database is the source of truth, whichever process runs the job).
+(``accounts.live.PollingConsumer``: the database is the source of truth, whichever process runs the job).
 Only a festival admin whose account is ready may follow; anyone else, and a trace that does not exist,
 gets the same close code (4404), so the socket tells an outsider nothing about which traces exist.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from accounts.models import User
 from accounts.policy import account_readiness, is_festival_admin
-from core.live import PollingConsumer
+from accounts.live import PollingConsumer
 from screening.forensics.selectors import trace_state
 from screening.models import LeakTrace
 

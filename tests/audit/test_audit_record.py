@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 
+from audit import actions
 from audit.chain import GENESIS_HASH
 from audit.context import client_ip_context
 from audit.models import AuditChainHead, AuditEntry
@@ -154,3 +155,14 @@ def test_refused_outside_a_transaction() -> None:
     assert not AuditEntry.objects.exists()
     with transaction.atomic():
         assert audit_record(action="user.login", actor=None).seq == 1
+
+
+@pytest.mark.django_db
+def test_an_action_missing_from_the_catalogue_is_refused_and_nothing_is_written(
+    record: Callable[..., AuditEntry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "ACTIONS", frozenset({"organisation.created"}))
+    with pytest.raises(ValueError, match="Unknown audit action"):
+        record(action="organisation.dissolved", actor=None)
+    assert not AuditEntry.objects.exists()
+    assert record(action="organisation.created", actor=None).seq == 1

@@ -1,4 +1,4 @@
-"""A thread socket is bound to the session it opened with (core.socket_session, core.live.LiveConsumer).
+"""A thread socket is bound to the session it opened with (accounts.socket_session, accounts.live.LiveConsumer).
 
 Real sockets on the project's ASGI application, authenticated as a browser is (the session cookie) or as an
 app client is (allauth's X-Session-Token header). For each way a session or a party ends (logout through
@@ -27,7 +27,7 @@ from accounts.middleware import IDLE_KEY
 from accounts.models import Accreditation, User
 from config.asgi import application
 from core.async_db import close_async_database
-from core.socket_session import LOGIN_RECORDS_KEY
+from accounts.socket_session import LOGIN_RECORDS_KEY
 from offers.models import Agreement, Offer, OfferVersion, ThreadEvent
 from tests.conftest import PASSWORD, World
 from tests.offers.conftest import counter_terms, submitted_offer
@@ -49,7 +49,7 @@ async def live(settings: Any) -> AsyncIterator[None]:
 def quiet(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """No push and no periodic check: only the write's own re-check can refuse it."""
     settings.SOCKET_SESSION_CHECK_SECONDS = 3600
-    monkeypatch.setattr("core.socket_session._tell", lambda group, message: None)
+    monkeypatch.setattr("accounts.socket_session._tell", lambda group, message: None)
 
 
 @pytest.fixture

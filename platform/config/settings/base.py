@@ -203,7 +203,7 @@ THREAD_ASYNC_WRITES = env_bool("THREAD_ASYNC_WRITES", True)
 THREAD_RATE_PER_SECOND = env_int("THREAD_RATE_PER_SECOND", 5)
 THREAD_RATE_BURST = env_int("THREAD_RATE_BURST", 20)
 # Logout and changes to an account reach its open sockets at once, through the channel layer, and a socket
-# closes itself when its session's idle or absolute limit comes (core.socket_session). Beyond that, open
+# closes itself when its session's idle or absolute limit comes (accounts.socket_session). Beyond that, open
 # sockets re-read their session this often (a safety net), and a plain message trusts a reading this
 # recent: its one SQL statement re-checks the session row, the account, its password and TOTP itself.
 # (At 1 s, a full re-read before nearly every message took the WebSocket benchmark's p99 to 36 s.)

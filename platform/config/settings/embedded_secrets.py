@@ -24,7 +24,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-DEV_MARKER = "insecure-embedded-"
+from core.insecure import DEV_MARKER
 
 
 def _django_key() -> str:

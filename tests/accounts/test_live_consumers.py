@@ -1,5 +1,5 @@
 """Every consumer, not only the thread's, is bound to its session, decodes frames through core.text and
-speaks the page's language (core.live.LiveConsumer): the packaging-progress socket as the example."""
+speaks the page's language (accounts.live.LiveConsumer): the packaging-progress socket as the example."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ database (``PollingConsumer``).
   and the socket stays open; if even that cannot be sent (the client has gone) the consumer stops, and its
   cleanup (``cleanup``: leave groups, presence) runs in every case, on a normal close, an exception or a
   cancellation;
-- is bound to the session it opened with (``core.socket_session``): a logout, a password change, the
+- is bound to the session it opened with (``accounts.socket_session``): a logout, a password change, the
   idle or absolute limit, a deactivated account, TOTP removed, or the subclass's own rule
   (``still_allowed``: still a party, still accredited) closes it, at once when a signal says so, otherwise
   at the next write or within ``SOCKET_SESSION_CHECK_SECONDS``;
@@ -40,7 +40,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.socket_session import (
+from accounts.socket_session import (
     SESSION_ENDED,
     SessionState,
     bound_state,

@@ -10,7 +10,7 @@ to its session here and the same rules reach it (docs/thread-protocol.md, "Sessi
   (logout flushes it), the same auth hash (a password change ends the other sessions), not idle for longer
   than ``SESSION_IDLE_TIMEOUT_SECONDS``, not older than its absolute lifetime since its login, the account
   active and still ready (verified email, TOTP enrolled). Consumers call it at connect, before writes and
-  every ``SOCKET_SESSION_CHECK_SECONDS`` (``core.live.LiveConsumer``).
+  every ``SOCKET_SESSION_CHECK_SECONDS`` (``accounts.live.LiveConsumer``).
 - Signals push the news at once: a deleted session (logout, by any route) closes its sockets, and a change
   to an account, its authenticators, memberships, team seats or accreditations makes that user's sockets
   re-check at once. The periodic check is the safety net for whatever changes without a signal.
@@ -26,6 +26,7 @@ from http.cookies import SimpleCookie
 from importlib import import_module
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -33,6 +34,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.crypto import constant_time_compare
@@ -45,9 +47,10 @@ from accounts.middleware import (
     session_idle_expired,
     session_started_at,
 )
-from accounts.models import User
+from accounts.models import Accreditation, Membership, User
 from accounts.policy import account_readiness
 from core.hmacs import session_auth_hashes
+from festival.models import FilmTeamMember
 
 log = logging.getLogger(__name__)
 
@@ -245,12 +248,9 @@ def sockets_recheck_user(user_id: int | None) -> None:
         transaction.on_commit(lambda: _tell(user_group(user_id), {"type": "socket.recheck"}))
 
 
-def _connect_signals() -> None:
-    from allauth.mfa.models import Authenticator
-    from django.contrib.sessions.models import Session
-
-    from accounts.models import Accreditation, Membership
-    from festival.models import FilmTeamMember
+def connect_signals() -> None:
+    """Called once by ``AccountsConfig.ready``, in every process (web, worker, shell): a change made
+    anywhere reaches the sockets."""
 
     def session_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
         sockets_end_session(instance.session_key)
@@ -273,6 +273,3 @@ def _connect_signals() -> None:
                 weak=False,
                 dispatch_uid=f"socket_{model.__name__}_{id(signal)}",
             )
-
-
-_connect_signals()
