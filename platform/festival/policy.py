@@ -32,7 +32,7 @@ def film_team_q(user: User, *, film_path: str = "") -> Q:
     return Q(**{f"{prefix}team_members__user": user})
 
 
-def film_team_exists(user_id: object, *, film_ref: str = "film_id") -> Exists:
+def film_team_exists(user_id: int, *, film_ref: str = "film_id") -> Exists:
     """``Exists`` for an annotation: the user is on the team of the film at ``OuterRef(film_ref)``."""
     return Exists(FilmTeamMember.objects.filter(film_id=OuterRef(film_ref), user_id=user_id))
 
