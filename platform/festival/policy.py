@@ -20,10 +20,9 @@ from festival.models import Film, FilmTeamMember
 
 
 def is_film_team(user: User | AnonymousUser, film_id: int) -> bool:
-    return (
-        bool(user.is_authenticated)
-        and FilmTeamMember.objects.filter(film_id=film_id, user_id=user.pk).exists()
-    )
+    if not isinstance(user, User):
+        return False
+    return FilmTeamMember.objects.filter(film_id=film_id, user=user).exists()
 
 
 def film_team_q(user: User, *, film_path: str = "") -> Q:
