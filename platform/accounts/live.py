@@ -50,6 +50,8 @@ from accounts.socket_session import (
     user_group,
     write_check_seconds,
 )
+from audit.context import client_ip_context
+from audit.middleware import scope_client_ip
 from core.text import UnsafeText, decode_frame
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     user: User
     language: str = settings.LANGUAGE_CODE
+    client_ip: str | None = None
     session: SessionState
     TELL_BEFORE_CLOSE = True  # an error frame (session_ended, not_found) before the close code
 
@@ -133,6 +136,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # --- lifetime -------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.client_ip = scope_client_ip(scope)  # every action's audit entry says from where
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -146,7 +150,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        with translation.override(self.language):
+        with translation.override(self.language), client_ip_context(self.client_ip):
             try:
                 await handler(message)
             except StopConsumer:
@@ -169,7 +173,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.user = self.scope["user"]
         self.language = socket_language(self.scope, self.user)
         self.ending = False
-        with translation.override(self.language):
+        with translation.override(self.language), client_ip_context(self.client_ip):
             self.session = await database_sync_to_async(bound_state)(self.scope, self.user)
             if not self.session.alive or not await self.open():
                 await self.close(code=NOT_FOUND)
@@ -265,7 +269,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(max(0.05, min(check_seconds() * spread, until_end)))
             spread = random.uniform(0.9, 1.1)  # noqa: S311
             try:
-                with translation.override(self.language):
+                with translation.override(self.language), client_ip_context(self.client_ip):
                     await self.recheck()
             except asyncio.CancelledError:
                 raise
@@ -325,5 +329,5 @@ class PollingConsumer(LiveConsumer):
             await asyncio.sleep(self.POLL_SECONDS)
 
     def _states_in_language(self) -> Any:
-        with translation.override(self.language):
+        with translation.override(self.language), client_ip_context(self.client_ip):
             return self.states()

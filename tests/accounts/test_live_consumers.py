@@ -11,7 +11,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from audit.models import AuditEntry
 from config.asgi import application
+from screening.models import Cut, CutStatus
 from tests.conftest import World
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_thread_connections")]
@@ -108,3 +110,30 @@ def _a_cut(world: World) -> None:
         source_size=1,
         stage="transcoding",
     )
+
+
+async def test_an_action_over_the_socket_records_the_client_address(world: World, settings: Any) -> None:
+    """Every audit entry says from where, over the WebSocket as over HTTP (``accounts.live``): here a
+    producer cancels a queued cut through the progress socket; behind a trusted proxy the first
+    X-Forwarded-For hop counts, as for HTTP requests."""
+    settings.AUDIT_TRUST_X_FORWARDED_FOR = True
+    cut = await database_sync_to_async(Cut.objects.create)(
+        film=world.film,
+        number=1,
+        status=CutStatus.QUEUED,
+        uploaded_by=world.producer,
+        source_filename="cut.mov",
+        source_size=1,
+    )
+    key = await database_sync_to_async(_login)(world.producer)
+    socket = await _progress(world, key, (b"x-forwarded-for", b"203.0.113.7, 10.0.0.1"))
+    await socket.send_json_to({"action": "cancel", "cut": str(cut.public_id)})
+    entry = None
+    for _attempt in range(50):
+        entry = await database_sync_to_async(AuditEntry.objects.filter(target_id=str(cut.pk)).last)()
+        if entry is not None:
+            break
+        await socket.receive_nothing(timeout=0.1)
+    await socket.disconnect()
+    assert entry is not None and entry.actor_id == world.producer.pk
+    assert entry.ip == "203.0.113.7"
