@@ -1,9 +1,9 @@
 """Money: integers in minor units plus an ISO 4217 currency (docs/architecture.md, invariant 5).
 
 The one table of minor-unit exponents and the one formatter. Every page, the terms, the deal memo, the
-payment pages and the emails format amounts through ``format_money``:
-430000 EUR -> "EUR 4,300.00" (en), "EUR 4 300,00" (es and fr, grouped by a narrow space); the order of code and amount
-comes from the catalogue ("%(currency)s %(amount)s"), so a language may change it.
+payment pages and the emails format amounts through ``format_money``: 430000 EUR -> "EUR 4,300.00"
+(en), "EUR 4 300,00" (es and fr, grouped by a narrow space); the order of code and amount comes from the
+catalogue ("%(currency)s %(amount)s"), so a language may change it.
 """
 
 from __future__ import annotations
