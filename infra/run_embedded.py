@@ -31,6 +31,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from processes import die_with_parent, uvicorn_options
+
 ROOT = Path(__file__).resolve().parents[1]
 MAX_RESTARTS = 3
 RESTART_WINDOW = 60.0  # seconds
@@ -51,14 +53,6 @@ def shout(message: str) -> None:
     print(f"\n{bar}\nrun-embedded: {message}\n{bar}\n", file=sys.stderr, flush=True)
 
 
-def _die_with_parent() -> None:
-    """In the child, before it runs: a SIGTERM when the launcher dies, however it dies (Linux)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class Child:
     """One supervised process. ``essential`` ones are restarted; others may end when their work is done."""
 
@@ -74,7 +68,7 @@ class Child:
             cwd=ROOT,
             env=self.env,
             process_group=0,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self.started = time.monotonic()
 
@@ -126,17 +120,7 @@ def children(venv: Path, host: str, port: int, env: dict[str, str]) -> list[Chil
                 host,
                 "--port",
                 str(port),
-                "--ws",
-                "websockets-sansio",
-                "--ws-max-size",
-                "65536",
-                "--ws-ping-interval",
-                "20",
-                "--limit-concurrency",
-                "2000",
-                "--no-server-header",
-                "--log-level",
-                "warning",
+                *uvicorn_options(["--log-level", "warning"]),
             ],
             env,
         ),

@@ -16,7 +16,8 @@ it are reset, as they would be by a dead worker) and starts a replacement on a f
 The trade-off that remains: a connection assigned to a worker that is alive but stuck waits for it.
 SIGTERM or SIGINT stops every worker gracefully (uvicorn's own shutdown), then the supervisor exits.
 
-uvicorn's ``server: uvicorn`` header is off (``--no-server-header``) unless ``--server-header`` is given.
+Every uvicorn option the caller does not give takes the project's default (``processes.UVICORN_DEFAULTS``:
+WebSocket limits, a connection limit, no ``server: uvicorn`` header unless ``--server-header`` is given).
 
     python infra/serve.py --workers 2 --host 127.0.0.1 --port 8000 [uvicorn options...]
 
@@ -35,6 +36,8 @@ import sys
 import time
 from pathlib import Path
 
+from processes import die_with_parent, uvicorn_options
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ["--app-dir", str(ROOT / "platform"), "config.asgi:application"]
 BACKLOG = 2048  # uvicorn's default
@@ -52,14 +55,6 @@ def bound_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
-
-
-def _die_with_parent() -> None:
-    """In the worker, before uvicorn starts: a SIGTERM when the supervisor dies, however it dies (Linux)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Worker:
@@ -99,7 +94,7 @@ class Worker:
             [self.uvicorn, "--fd", str(fd), *APP, *self.options],
             pass_fds=[fd],
             process_group=0,  # a terminal's Ctrl-C reaches the supervisor only; it stops the workers
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self.started = time.monotonic()
 
@@ -115,8 +110,7 @@ def main(argv: list[str]) -> int:
     args, options = parser.parse_known_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    if not any(option in ("--server-header", "--no-server-header") for option in options):
-        options.append("--no-server-header")
+    options = uvicorn_options(options)
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     reuse_port = hasattr(socket, "SO_REUSEPORT") and args.workers > 1
     address = (args.host, args.port)

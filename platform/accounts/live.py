@@ -38,6 +38,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts.models import User
 from accounts.socket_session import (
@@ -68,8 +69,6 @@ def socket_language(scope: dict[str, Any], user: Any) -> str:
         candidates.append(cookies[settings.LANGUAGE_COOKIE_NAME])
     for name, value in scope.get("headers", []):
         if name.lower() == b"accept-language":
-            from django.utils.translation.trans_real import parse_accept_lang_header
-
             candidates += [
                 code for code, _q in parse_accept_lang_header(value.decode("latin1")) if code != "*"
             ]
