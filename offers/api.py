@@ -23,9 +23,10 @@ from core.middleware import error_body
 from core.params import int_param
 from core.ratelimit import RateLimited, rate_take, thread_key, thread_rate
 from festival.selectors import films_visible_to
-from offers import negotiation, services
 from offers.models import Offer
-from offers.selectors import offers_visible_to
+from offers.parties import thread_side
+from offers.selectors.offers import offers_visible_to
+from offers.selectors.thread import event_payload, events_after
 from offers.serializers import (
     AgreementSerializer,
     OfferCreateSerializer,
@@ -40,7 +41,8 @@ from offers.serializers import (
     ThreadReadSerializer,
     ThreadReasonSerializer,
 )
-from offers.thread import event_payload, events_after, thread_side
+from offers.services import negotiation
+from offers.services import offers as services
 
 EVENTS_PAGE = 500  # events per page of GET /events/ (at most; ``limit`` asks for fewer)
 
@@ -167,7 +169,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise InvalidInput(
                 _("limit is at most %(max)s.") % {"max": EVENTS_PAGE}, code="invalid_parameter", field="limit"
             )
-        page = events_after(offer, after, limit=limit)
+        page = events_after(offer=offer, after=after, limit=limit)
         cursor = page[-1]["seq"] if page else after
         following = None
         if cursor < offer.last_seq:

@@ -1,4 +1,4 @@
-"""The negotiation thread over a WebSocket: thin, every write goes through ``offers.negotiation``.
+"""The negotiation thread over a WebSocket: thin, every write goes through ``offers.services``.
 
 Protocol (JSON text frames; see docs/thread-protocol.md):
   client → server  resume{after} · message{body, client_id}
@@ -28,24 +28,19 @@ from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from accounts.live import NOT_FOUND, LiveConsumer
 from accounts.models import User
 from core.async_db import async_database, postgresql
 from core.errors import DomainError, NotFound
-from accounts.live import NOT_FOUND, LiveConsumer
 from core.ratelimit import SocketBudget, thread_key, thread_rate
 from core.text import UnsafeText
-from offers import negotiation, services
 from offers.models import Offer
+from offers.parties import ADMIN, party_users, thread_open, thread_side
 from offers.presence import mark_absent, mark_present, present_users
-from offers.thread import (
-    MESSAGE_SQL,
-    MessageDraft,
-    broadcast_on_loop,
-    events_after,
-    group_name,
-    thread_open,
-    thread_side,
-)
+from offers.selectors.thread import events_after, thread_reads
+from offers.services import negotiation
+from offers.services.offers import OfferTermsInvalid, offer_withdraw
+from offers.services.thread import MESSAGE_SQL, MessageDraft, broadcast_on_loop, clean_body, group_name
 
 MAX_FRAME = 32 * 1024  # characters; uvicorn closes above --ws-max-size (64 KiB) before we see it
 TYPING_EVERY = 2.0  # seconds between two typing signals of one socket
@@ -73,11 +68,8 @@ def _open(user: User, offer_id: int) -> tuple[Offer, str, list[int]] | None:
     if opened is None:
         return None
     offer, side = opened
-    from offers.notifications import thread_parties
-
     mark_present(offer.pk, user.pk)
-    parties = [u.pk for u in thread_parties(offer.film_id, offer.organisation_id)]
-    return offer, side, parties
+    return offer, side, [party.pk for party in party_users(offer)]
 
 
 def _still_party(user: User, offer: Offer) -> bool:
@@ -203,12 +195,12 @@ class ThreadConsumer(LiveConsumer):
 
     def _snapshot(self) -> tuple[list[int], dict[str, int]]:
         online = sorted(present_users(self.offer.pk, self.parties))
-        return online, {str(user): seq for user, seq in negotiation.thread_reads(self.offer).items()}
+        return online, {str(user): seq for user, seq in thread_reads(offer=self.offer).items()}
 
     async def _catch_up(self) -> None:
         """Send every stored event after ``sent_seq``, in order, page by page."""
         while True:
-            page = await db(events_after)(self.offer, self.sent_seq or 0, limit=PAGE)
+            page = await db(events_after)(offer=self.offer, after=self.sent_seq or 0, limit=PAGE)
             for event in page:
                 await self.send_json({"type": "event", "event": event})
                 self.sent_seq = event["seq"]
@@ -242,10 +234,10 @@ class ThreadConsumer(LiveConsumer):
         if readiness is None or not readiness.ready:
             return None
         draft = MessageDraft.of(
-            self.user,
-            self.offer.pk,
-            body,
-            client_id,
+            user=self.user,
+            offer_id=self.offer.pk,
+            body=body,
+            client_id=client_id,
             session_key=self.scope.get("session_key"),
             password=self.user.password,
         )
@@ -276,7 +268,7 @@ class ThreadConsumer(LiveConsumer):
                 body=frame.get("body", ""),
                 client_id=frame.get("client_id"),
             )
-        except services.OfferTermsInvalid as invalid:
+        except OfferTermsInvalid as invalid:
             await self.send_json(
                 {
                     "type": "error",
@@ -308,8 +300,8 @@ class ThreadConsumer(LiveConsumer):
         await self.send_json({"type": "ack", "action": "decline"})
 
     async def _withdraw(self, frame: dict[str, Any]) -> None:
-        reason = negotiation.clean_body(frame.get("reason", ""), required=False)
-        await db(services.offer_withdraw)(user=self.user, offer=self.offer, reason=reason)
+        reason = clean_body(frame.get("reason", ""), required=False)
+        await db(offer_withdraw)(user=self.user, offer=self.offer, reason=reason)
         await self.send_json({"type": "ack", "action": "withdraw"})
 
     async def _read(self, frame: dict[str, Any]) -> None:
@@ -317,7 +309,7 @@ class ThreadConsumer(LiveConsumer):
 
     async def _typing(self, frame: dict[str, Any]) -> None:
         now = time.monotonic()
-        if self.side == "admin" or now - self.last_typing < TYPING_EVERY:
+        if self.side == ADMIN or now - self.last_typing < TYPING_EVERY:
             return
         self.last_typing = now
         await self.channel_layer.group_send(

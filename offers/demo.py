@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from festival.models import Film
-from offers import negotiation, services
 from offers.models import Offer, OfferVersion
+from offers.services import negotiation
+from offers.services import offers as services
 
 Terms = dict[str, Any]
 

@@ -41,7 +41,7 @@ from reportlab.platypus import (
 )
 
 from offers.models import Agreement
-from offers.selectors import terms_organisation_names
+from offers.selectors.offers import terms_organisation_names
 from offers.terms import TermsInvalid, canonical_json, parse_terms, render_terms
 from offers.terms.render import KIND_LABELS, SUPPORTED_LANGUAGES, country_name, format_percent
 

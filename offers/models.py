@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.transitions import StateMachine
+
 
 class OfferKind(models.TextChoices):
     POST_PRODUCTION = "post_production", _("Post-production services in kind")
@@ -26,6 +28,23 @@ class OfferStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+_S = OfferStatus
+# Submitted, an offer waits for an answer; every other end is final. Each move is ``offer.<state>`` in
+# the audit log and, once the offer is submitted, an event of its thread (``offers.services.offers``).
+OFFER_MACHINE = StateMachine(
+    subject="offer",
+    transitions={
+        _S.DRAFT: frozenset({_S.SUBMITTED, _S.WITHDRAWN}),
+        _S.SUBMITTED: frozenset({_S.ACCEPTED, _S.DECLINED, _S.WITHDRAWN, _S.EXPIRED}),
+        _S.ACCEPTED: frozenset(),
+        _S.DECLINED: frozenset(),
+        _S.WITHDRAWN: frozenset(),
+        _S.EXPIRED: frozenset(),
+    },
+    refusal=_("This offer is %(status)s and cannot become %(target)s."),
+)
+
+
 class Side(models.TextChoices):
     """Which party of a negotiation a person speaks for."""
 
@@ -34,7 +53,8 @@ class Side(models.TextChoices):
 
 
 class Offer(models.Model):
-    """An organisation's offer to a film. Status moves only through ``offers.services.offer_transition``."""
+    """An organisation's offer to a film. Its status moves only along ``OFFER_MACHINE``, through
+    ``offers.services.offers.offer_transition``."""
 
     film = models.ForeignKey("festival.Film", on_delete=models.PROTECT, related_name="offers")
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="offers")
@@ -120,9 +140,9 @@ class EventKind(models.TextChoices):
 class ThreadEvent(models.Model):
     """One event of an offer's negotiation thread, numbered 1, 2, 3... within the offer.
 
-    Written only by ``offers.negotiation`` under the offer's row lock, before it is broadcast; a client
-    that reconnects asks for everything after the last number it saw. ``client_id`` makes a resent
-    message appear once.
+    Written only by ``offers.services.thread`` (``append_event``, ``MESSAGE_SQL``) under the offer's row
+    lock, before it is broadcast; a client that reconnects asks for everything after the last number it
+    saw. ``client_id`` makes a resent message appear once.
     """
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")
@@ -170,7 +190,7 @@ class ThreadRead(models.Model):
 
 
 class AgreementImmutable(Exception):
-    """An agreement is written once, by ``offers.negotiation.offer_accept``, and never changed."""
+    """An agreement is written once, by ``offers.services.negotiation.thread_accept``, and never changed."""
 
 
 class AgreementQuerySet(models.QuerySet["Agreement"]):

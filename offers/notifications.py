@@ -7,22 +7,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.models import User
 from accounts.policy import account_readiness
-from festival.models import FilmTeamMember
+from festival.policy import film_team_user_ids
 from offers.models import Side, ThreadEvent
+from offers.parties import party_users
 from offers.presence import present_users
-
-
-def thread_parties(film_id: int, organisation_id: int) -> list[User]:
-    producers = FilmTeamMember.objects.filter(film_id=film_id).values("user_id")
-    offerors = Q(memberships__organisation_id=organisation_id)
-    return list(User.objects.filter(Q(pk__in=producers) | offerors, is_active=True).distinct().order_by("pk"))
 
 
 def notify_offline_parties(*, event_id: int) -> int:
@@ -32,10 +25,10 @@ def notify_offline_parties(*, event_id: int) -> int:
         pk=event_id
     )
     offer = event.offer
-    producer_ids = set(FilmTeamMember.objects.filter(film_id=offer.film_id).values_list("user_id", flat=True))
+    producer_ids = film_team_user_ids(offer.film_id)
     other_side = [
         user
-        for user in thread_parties(offer.film_id, offer.organisation_id)
+        for user in party_users(offer)
         if (user.pk in producer_ids) != (event.side == Side.PRODUCER) and account_readiness(user).ready
     ]
     online = present_users(offer.pk, [u.pk for u in other_side])

@@ -19,7 +19,7 @@ from festival.extensions import FilmSection
 from festival.models import Film
 from festival.selectors import register_committed_support
 from offers.models import Agreement, OfferKind
-from offers.selectors import offer_values
+from offers.selectors.offers import offer_values
 
 
 @dataclass

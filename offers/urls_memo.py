@@ -1,8 +1,6 @@
-from django.urls import path
+"""Transitional: every offers page is routed by ``offers.urls`` (included through ``offers.urls_thread``
+until platform/config/urls.py includes ``offers.urls``). Delete this module then."""
 
-from offers import views_memo
+from typing import Any
 
-urlpatterns = [
-    path("agreements/<uuid:public_id>/", views_memo.memo, name="agreement-memo"),
-    path("agreements/<uuid:public_id>/memo.pdf", views_memo.memo_pdf, name="agreement-memo-pdf"),
-]
+urlpatterns: list[Any] = []

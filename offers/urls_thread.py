@@ -1,7 +1,4 @@
-from django.urls import path
+"""Transitional: every offers page is routed by ``offers.urls``. Delete this module, ``urls_pages`` and
+``urls_memo`` once platform/config/urls.py includes ``offers.urls`` instead of the three."""
 
-from offers import views_thread
-
-urlpatterns = [
-    path("offers/<int:pk>/", views_thread.offer_thread, name="offer-thread"),
-]
+from offers.urls import urlpatterns  # noqa: F401

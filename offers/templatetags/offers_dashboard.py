@@ -1,6 +1,6 @@
 """The offers part of a person's dashboard (platform/templates/accounts/dashboard.html):
 ``{% load offers_dashboard %}{% offers_dashboard %}``. The data comes from
-``offers.selectors.offers_overview``; the accounts view needs no change."""
+``offers.selectors.offers.offers_overview``; the accounts view needs no change."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from offers.selectors import offers_overview
+from offers.selectors.offers import offers_overview
 
 register = template.Library()
 

@@ -1,8 +1,9 @@
 """Value types shared by every offer type: money, territories, languages, percentages, dates.
 
 Conventions:
-- Money is an integer amount in minor units plus an ISO 4217 currency (ARCHITECTURE.md invariant 5).
-  Amounts stop at 2**53 - 1 so that every JSON parser reads them exactly (I-JSON, RFC 8785).
+- Money is an integer amount in minor units plus an ISO 4217 currency (docs/architecture.md, invariant
+  5); its exponents, the payable currencies and the formatter are ``core.money``'s. Amounts stop at
+  2**53 - 1 so that every JSON parser reads them exactly (I-JSON, RFC 8785).
 - Percentages are integer basis points, 0..10000 (7500 = 75 %), in fields whose names end in `_bp`.
   No floats: shares must add up to exactly 100 % and split money exactly, and the canonical JSON that
   an agreement hashes must not depend on how a float is printed.
@@ -36,6 +37,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from core.money import NOT_PAYABLE, currency_exponent, minor_to_major
 from offers.terms.errors import Problem, fail, invalid
 from offers.terms.territory_groups import TERRITORY_GROUPS
 
@@ -77,12 +79,6 @@ def _shown(value: object) -> str:
 def end_before_start(start: dt.date, end: dt.date) -> str:
     message = gettext("The end (%(end)s) is before the start (%(start)s).")
     return message % {"end": end.isoformat(), "start": start.isoformat()}
-
-
-def _percent(basis_points: int) -> str:
-    """Basis points as the reader writes a percentage: "12.5 %", "12,5 %"."""
-    number = formats.number_format(basis_points_to_decimal(basis_points))
-    return gettext("%(percent)s %%") % {"percent": number}
 
 
 # --- text ---------------------------------------------------------------------------------------------
@@ -139,30 +135,13 @@ def basis_points_to_decimal(basis_points: int) -> Decimal:
     return (Decimal(basis_points) / 100).quantize(Decimal(1).scaleb(-places))
 
 
-def format_basis_points(basis_points: int) -> str:
-    """Language-neutral: 1250 -> "12.5 %". render.py has the localized form."""
-    return f"{basis_points_to_decimal(basis_points)} %"
+def format_percent(basis_points: int) -> str:
+    """Basis points as the reader writes a percentage: "12.5 %", "12,5 %" (terms, errors and memos)."""
+    number = formats.number_format(basis_points_to_decimal(basis_points))
+    return gettext("%(percent)s %%") % {"percent": number}
 
 
 # --- money --------------------------------------------------------------------------------------------
-
-# ISO 4217 minor-unit exponents that are not 2.
-_EXPONENTS = {
-    code: exponent
-    for codes, exponent in (
-        ("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF", 0),
-        ("BHD IQD JOD KWD LYD OMR TND", 3),
-        ("CLF UYW", 4),
-    )
-    for code in codes.split()
-}
-# ISO 4217 codes that are no money one can pay an offer in: metals, bond-market units, SDR, testing.
-_NOT_PAYABLE = "XAG XAU XPD XPT XBA XBB XBC XBD XDR XSU XUA XAD XTS XXX"
-NOT_PAYABLE = frozenset(_NOT_PAYABLE.split())
-
-
-def currency_exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
 
 
 def _currency_code(value: str) -> str:
@@ -199,11 +178,7 @@ class Money(TermsModel):
     @property
     def amount(self) -> Decimal:
         """The amount in major units, exact: EUR 430000 minor -> Decimal("4300.00")."""
-        return Decimal(self.amount_minor).scaleb(-self.exponent)
-
-    def format(self) -> str:
-        """Language-neutral: "EUR 4,300.00", "JPY 1,500", "KWD 1.250". render.py has the localized form."""
-        return f"{self.currency} {self.amount:,.{self.exponent}f}"
+        return minor_to_major(self.amount_minor, self.currency)
 
     @classmethod
     def total(cls, amounts: Iterable[Money]) -> Money:
@@ -273,7 +248,7 @@ def schedule_problems(schedule: Sequence[Instalment], field: str) -> list[Proble
     total = sum(step.share_bp for step in schedule)
     if total != HUNDRED_PERCENT:
         message = gettext("The shares add up to %(total)s; they must add up to 100 %%.")
-        return [((field,), message % {"total": _percent(total)})]
+        return [((field,), message % {"total": format_percent(total)})]
     return []
 
 

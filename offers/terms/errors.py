@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, NotRequired, TypedDict
 
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -91,10 +91,9 @@ def _number(value: object, location: Sequence[PathPart]) -> str:
     """A limit as the field reads it: basis points as a percentage, anything else as a number."""
     keys = [part for part in location if isinstance(part, str)]
     if isinstance(value, int) and keys and keys[-1].endswith("_bp"):
-        from offers.terms.common import basis_points_to_decimal
+        from offers.terms.common import format_percent  # here: common imports this module
 
-        percent = formats.number_format(basis_points_to_decimal(value))
-        return gettext("%(percent)s %%") % {"percent": percent}
+        return format_percent(value)
     if isinstance(value, int | float | Decimal):
         return formats.number_format(value, force_grouping=True)
     return str(value)
@@ -105,6 +104,14 @@ def _choices(ctx: Mapping[str, Any]) -> str:
 
 
 _Sentence = Callable[[Mapping[str, Any], Sequence[PathPart]], str]
+
+
+def _limit(code: str, message: str, bound: str) -> tuple[str, _Sentence]:
+    """A limit pydantic names in ``ctx[bound]``, as the field reads it. ``message`` is marked with
+    gettext_noop and translated when the error is raised, in the reader's language."""
+    return code, lambda ctx, loc: gettext(message) % {"limit": _number(ctx.get(bound), loc)}
+
+
 _SENTENCES: dict[str, tuple[str, _Sentence]] = {
     "missing": ("missing", lambda ctx, loc: gettext("This is required.")),
     "extra_forbidden": (
@@ -124,22 +131,10 @@ _SENTENCES: dict[str, tuple[str, _Sentence]] = {
             gettext("Write at most %(count)s characters.") % {"count": _number(ctx.get("max_length"), ())}
         ),
     ),
-    "greater_than_equal": (
-        "too_small",
-        lambda ctx, loc: gettext("Give at least %(limit)s.") % {"limit": _number(ctx.get("ge"), loc)},
-    ),
-    "greater_than": (
-        "too_small",
-        lambda ctx, loc: gettext("Give more than %(limit)s.") % {"limit": _number(ctx.get("gt"), loc)},
-    ),
-    "less_than_equal": (
-        "too_large",
-        lambda ctx, loc: gettext("Give at most %(limit)s.") % {"limit": _number(ctx.get("le"), loc)},
-    ),
-    "less_than": (
-        "too_large",
-        lambda ctx, loc: gettext("Give less than %(limit)s.") % {"limit": _number(ctx.get("lt"), loc)},
-    ),
+    "greater_than_equal": _limit("too_small", gettext_noop("Give at least %(limit)s."), "ge"),
+    "greater_than": _limit("too_small", gettext_noop("Give more than %(limit)s."), "gt"),
+    "less_than_equal": _limit("too_large", gettext_noop("Give at most %(limit)s."), "le"),
+    "less_than": _limit("too_large", gettext_noop("Give less than %(limit)s."), "lt"),
     "enum": (
         "not_a_choice",
         lambda ctx, loc: gettext("Choose one of: %(choices)s.") % {"choices": _choices(ctx)},

@@ -18,13 +18,13 @@ from django.utils import formats, translation
 from django.utils.translation import gettext, gettext_lazy, ngettext, ngettext_lazy
 from django_countries import countries as country_names
 
-from festival.templatetags.money import format_money_minor
+from core.money import format_money as format_minor_units
 from offers.terms.common import (
     Instalment,
     Money,
     Territories,
     Trigger,
-    basis_points_to_decimal,
+    format_percent,
 )
 from offers.terms.types import (
     CompletionFundTerms,
@@ -232,13 +232,8 @@ def _sales(terms: SalesTerms) -> list[Line]:
 
 
 def format_money(money: Money) -> str:
-    """The platform's one money formatter (festival.templatetags.money), for terms."""
-    return format_money_minor(money.amount_minor, money.currency, exponent=money.exponent)
-
-
-def format_percent(basis_points: int) -> str:
-    number = formats.number_format(basis_points_to_decimal(basis_points))
-    return gettext("%(percent)s %%") % {"percent": number}
+    """The platform's one money formatter (``core.money.format_money``), for terms."""
+    return format_minor_units(money.amount_minor, money.currency)
 
 
 def format_date(value: dt.date) -> str:

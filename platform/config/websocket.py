@@ -19,7 +19,7 @@ websocket_urlpatterns: list[Any] = [
 ]
 
 if os.environ.get("BENCH_ECHO") == "1":  # the floor of `make bench` (tests/bench/test_ws_bench.py) only
-    from offers.bench_echo import urlpatterns as bench_echo_urlpatterns
+    from tests.bench.ws_echo import urlpatterns as bench_echo_urlpatterns
 
     websocket_urlpatterns += bench_echo_urlpatterns
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from accounts.models import Membership, User
-from offers import services
 from offers.models import Offer
+from offers.services import offers as services
 from tests.conftest import World, make_user
 from tests.offers.terms import examples
 

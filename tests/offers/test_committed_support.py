@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Membership
-from offers import negotiation, services
+from offers.services import negotiation
+from offers.services import offers as services
 from offers.support import film_committed_support
 from tests.conftest import World, accredit, logged_in_client, make_org, make_user
 from tests.offers.conftest import submitted_offer

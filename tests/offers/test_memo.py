@@ -21,7 +21,6 @@ from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from accounts.models import Membership, User
-from offers.agreement_selectors import agreements_visible_to
 from offers.memo import (
     _styles,
     agreement_verify,
@@ -31,6 +30,7 @@ from offers.memo import (
     render_memo_pdf,
 )
 from offers.models import Agreement, Offer, OfferStatus, OfferVersion
+from offers.selectors.agreements import agreements_visible_to
 from offers.terms import canonical_json, parse_terms, render_terms, terms_hash, terms_to_json
 from screening.models import Cut, CutStatus
 from tests.conftest import World, logged_in_client, make_user
@@ -196,7 +196,7 @@ def test_a_non_party_gets_the_same_404_as_for_an_unknown_agreement(deal: Deal) -
             refused = client.get(url)
             assert refused.status_code == 404, (user, url)
             assert agreement.terms_hash.encode() not in refused.content
-        assert not agreements_visible_to(user).exists()
+        assert not agreements_visible_to(user=user).exists()
     party = logged_in_client(world.pro)
     assert party.get(f"/agreements/{unknown}/").status_code == 404
     assert party.get(f"/agreements/{unknown}/memo.pdf?lang=es").status_code == 404
@@ -205,9 +205,9 @@ def test_a_non_party_gets_the_same_404_as_for_an_unknown_agreement(deal: Deal) -
 def test_the_selector_lists_parties_agreements_only(deal: Deal) -> None:
     world, agreement = deal.world, deal.agreement
     for user in (world.pro, world.producer, world.admin):
-        assert list(agreements_visible_to(user)) == [agreement]
+        assert list(agreements_visible_to(user=user)) == [agreement]
     # Any member of the offeror's organisation, not only its signatory.
-    assert list(agreements_visible_to(world.pending)) == [agreement]
+    assert list(agreements_visible_to(user=world.pending)) == [agreement]
 
 
 def test_an_account_that_is_not_ready_is_refused_and_anonymous_sent_to_sign_in(deal: Deal) -> None:

@@ -11,12 +11,14 @@ import pytest
 from django.core import mail
 
 from accounts.models import User
+from audit.actions import current_name
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from offers import negotiation, services
 from offers.models import Agreement, AgreementImmutable, Offer, OfferStatus, OfferVersion, ThreadEvent
 from offers.presence import mark_present
+from offers.selectors.thread import events_after, thread_reads
+from offers.services import negotiation
+from offers.services import offers as services
 from offers.terms import canonical_json, parse_terms, terms_hash
-from offers.thread import events_after
 from tests.conftest import World, accredit, audit_actions, make_org, make_user
 from tests.offers.conftest import counter_terms
 
@@ -44,7 +46,7 @@ def _accept(user: User, offer: Offer, version: Any = 1, digest: Any = None) -> A
 
 def test_submission_opens_the_thread_with_event_one(world: World, offer: Offer) -> None:
     assert _kinds(offer) == ["submitted"]
-    first = events_after(offer, 0)[0]
+    first = events_after(offer=offer, after=0)[0]
     assert (first["seq"], first["side"], first["version"]["number"]) == (1, "offeror", 1)
     assert first["version"]["rendered"]["es"] and first["version"]["rendered"]["fr"]
 
@@ -55,7 +57,7 @@ def test_messages_are_numbered_in_order_from_both_sides(world: World, offer: Off
     assert (one.event.seq, one.event.side, two.event.seq, two.event.body) == (2, "producer", 3, "Bien sûr")
     offer.refresh_from_db()
     assert offer.last_seq == 3 and offer.last_activity_at == two.event.created_at
-    assert [e["seq"] for e in events_after(offer, 1)] == [2, 3]
+    assert [e["seq"] for e in events_after(offer=offer, after=1)] == [2, 3]
 
 
 def test_a_resent_message_with_the_same_client_id_appears_once(world: World, offer: Offer) -> None:
@@ -93,7 +95,7 @@ def test_a_counter_is_a_new_version_with_its_difference(world: World, offer: Off
     version = posted.event.version
     assert (version.number, version.side, posted.event.kind) == (2, "producer", "counter")
     assert version.terms_hash == terms_hash(parse_terms(counter_terms()))
-    payload = events_after(offer, 1)[0]["version"]
+    payload = events_after(offer=offer, after=1)[0]["version"]
     assert {
         "path": "amount.amount_minor",
         "old": 3_000_000,
@@ -163,8 +165,13 @@ def test_accepting_records_an_agreement_that_verifies(world: World, offer: Offer
     assert json.loads(agreement.terms_canonical)["amount"]["amount_minor"] == 2_500_000
     assert _kinds(offer)[-1] == "accepted"
     # ...and its payment schedule, in the same transaction (the payments app listens)
-    assert audit_actions()[-3:] == ["agreement.recorded", "offer.accepted", "payments.schedule_created"]
-    assert events_after(offer, 0)[-1]["agreement"] == str(agreement.public_id)
+    # The schedule's entry is the payments app's (named ``schedule.created`` since the catalogue)
+    assert [current_name(action) for action in audit_actions()[-3:]] == [
+        "agreement.recorded",
+        "offer.accepted",
+        "schedule.created",
+    ]
+    assert events_after(offer=offer, after=0)[-1]["agreement"] == str(agreement.public_id)
 
 
 def test_producers_accept_the_submitted_version_one(world: World, offer: Offer) -> None:
@@ -227,7 +234,7 @@ def test_a_closed_thread_refuses_everything_but_reading(world: World, offer: Off
             attempt()
         assert refused.value.code == "thread_closed"
     assert Agreement.objects.count() == 1 and _kinds(offer) == ["submitted", "accepted"]
-    assert [e["kind"] for e in events_after(offer, 0)] == ["submitted", "accepted"]
+    assert [e["kind"] for e in events_after(offer=offer, after=0)] == ["submitted", "accepted"]
 
 
 def test_producers_decline_and_offerors_withdraw(world: World, offer: Offer) -> None:
@@ -295,7 +302,7 @@ def test_read_receipts_only_move_forward(world: World, offer: Offer) -> None:
     assert negotiation.thread_mark_read(user=world.producer, offer=offer, seq=2) == 2
     assert negotiation.thread_mark_read(user=world.producer, offer=offer, seq=1) == 2
     assert negotiation.thread_mark_read(user=world.producer, offer=offer, seq=99) == 2  # not past the end
-    assert negotiation.thread_reads(offer) == {world.producer.pk: 2}
+    assert thread_reads(offer=offer) == {world.producer.pk: 2}
     with pytest.raises(InvalidInput):
         negotiation.thread_mark_read(user=world.producer, offer=offer, seq=-1)
 

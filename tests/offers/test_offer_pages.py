@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from accounts.models import Organisation
 from audit.models import AuditEntry
-from offers import services
 from offers.models import Offer, OfferPolicy, OfferStatus, OfferVersion
+from offers.services import offers as services
 from offers.terms import SCHEMAS, parse_terms
 from offers.terms.labels import titled_schema
 from tests.conftest import World, accredit, logged_in_client, make_org, make_user
@@ -706,8 +706,8 @@ def test_a_draft_edit_changes_its_expiry_date(world: World) -> None:
 
     from django.utils import timezone
 
-    from offers import services as offer_services
     from offers.models import Offer
+    from offers.services import offers as offer_services
     from tests.offers.terms import examples as terms_examples
 
     draft = offer_services.offer_create(
@@ -746,7 +746,7 @@ def _section(html: str, css_class: str) -> str:
 def test_the_producers_dashboard_shows_the_offers_to_their_film_and_what_waits_for_them(
     world: World,
 ) -> None:
-    from offers import negotiation
+    from offers.services import negotiation
     from tests.offers.conftest import counter_terms, submitted_offer
 
     waiting = [submitted_offer(world) for _ in range(3)]  # three offers wait on the producer's film
@@ -769,7 +769,7 @@ def test_the_producers_dashboard_shows_the_offers_to_their_film_and_what_waits_f
 def test_the_professionals_dashboard_shows_their_offers_and_the_counters_that_wait_for_them(
     world: World,
 ) -> None:
-    from offers import negotiation
+    from offers.services import negotiation
     from tests.offers.conftest import counter_terms, submitted_offer
 
     plain = submitted_offer(world)  # waits for the producers, not for the professional

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import Accreditation, AccreditationStatus
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from offers import services
 from offers.models import Offer, OfferStatus, OfferVersion
+from offers.services import offers as services
 from offers.terms import parse_terms, terms_hash
 from screening.models import Cut, CutStatus, PlaybackGrant
 from tests.conftest import World, audit_actions

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from offers import services
 from offers.models import Offer, OfferStatus, OfferVersion
-from offers.selectors import OfferValues, film_offer_comparison, offer_values
+from offers.selectors.offers import OfferValues, film_offer_comparison, offer_values
+from offers.services import offers as services
 from tests.conftest import World, accredit, make_org, make_user
 from tests.offers.terms import examples
 from tests.offers.terms.examples import changed

@@ -94,7 +94,7 @@ def test_the_thread_page_is_404_for_outsiders(world: World, offer: Offer) -> Non
 
 
 def test_a_draft_opens_in_its_editor(world: World) -> None:
-    from offers import services
+    from offers.services import offers as services
     from tests.offers.terms import examples
 
     draft = services.offer_create(

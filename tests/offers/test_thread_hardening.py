@@ -19,8 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from config.asgi import application
 from core.async_db import close_async_database
 from offers.models import Offer, OfferVersion, ThreadEvent
+from offers.parties import thread_open
 from offers.presence import present_users
-from offers.thread import group_name, thread_open
+from offers.services.thread import group_name
 from tests.conftest import World, api_client, make_user
 from tests.offers.conftest import counter_terms, submitted_offer
 from tests.offers.test_thread_socket import _next, _open, _socket

@@ -14,8 +14,8 @@ from django.db import connection, connections
 from accounts.models import User
 from core.errors import Conflict
 from festival.models import FilmTeamMember
-from offers import negotiation
 from offers.models import Agreement, Offer, OfferVersion, ThreadEvent
+from offers.services import negotiation
 from tests.conftest import World, make_user
 from tests.offers.conftest import counter_terms, submitted_offer
 

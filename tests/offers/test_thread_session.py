@@ -1,4 +1,5 @@
-"""A thread socket is bound to the session it opened with (accounts.socket_session, accounts.live.LiveConsumer).
+"""A thread socket is bound to the session it opened with (accounts.socket_session,
+accounts.live.LiveConsumer).
 
 Real sockets on the project's ASGI application, authenticated as a browser is (the session cookie) or as an
 app client is (allauth's X-Session-Token header). For each way a session or a party ends (logout through
@@ -22,12 +23,12 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.test import Client
 
-from accounts import services as account_services
 from accounts.middleware import IDLE_KEY
 from accounts.models import Accreditation, User
+from accounts.services import accreditations as account_services
+from accounts.socket_session import LOGIN_RECORDS_KEY
 from config.asgi import application
 from core.async_db import close_async_database
-from accounts.socket_session import LOGIN_RECORDS_KEY
 from offers.models import Agreement, Offer, OfferVersion, ThreadEvent
 from tests.conftest import PASSWORD, World
 from tests.offers.conftest import counter_terms, submitted_offer
@@ -228,7 +229,7 @@ async def test_a_write_after_the_session_ended_is_refused_and_stores_nothing(
 
 
 def _counter_from_producer(offer: Offer) -> None:
-    from offers import negotiation
+    from offers.services import negotiation
 
     producer = User.objects.get(email="producer@andes.example")
     negotiation.thread_counter(user=producer, offer=offer, base_version=1, terms_data=counter_terms())

@@ -15,8 +15,8 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import Membership, User
 from config.asgi import application
 from core.async_db import close_async_database
-from offers import negotiation
 from offers.models import Offer, OfferVersion, ThreadEvent
+from offers.services import negotiation
 from tests.conftest import World
 from tests.offers.conftest import counter_terms, submitted_offer
 
@@ -246,7 +246,7 @@ async def test_non_parties_get_the_same_answer_as_for_a_missing_thread(
 
 
 async def test_a_draft_has_no_thread_for_the_producers(world: World) -> None:
-    from offers import services
+    from offers.services import offers as services
     from tests.offers.terms import examples
 
     draft = await database_sync_to_async(services.offer_create)(
@@ -285,7 +285,8 @@ async def test_a_late_broadcast_is_filled_in_from_the_database(world: World, off
     """If event 3 arrives before event 2 (broadcasts of two commits can cross), the socket sends 2 then 3."""
     from channels.layers import get_channel_layer
 
-    from offers.thread import event_payload, group_name
+    from offers.selectors.thread import event_payload
+    from offers.services.thread import group_name
 
     pro, _ = await _open(world.pro, offer.pk)
 
@@ -293,7 +294,7 @@ async def test_a_late_broadcast_is_filled_in_from_the_database(world: World, off
     def write_two() -> dict[str, Any]:
         from unittest import mock
 
-        with mock.patch("offers.thread.broadcast"):
+        with mock.patch("offers.services.thread.broadcast"):
             negotiation.thread_message(user=world.producer, offer=offer, body="dos")
             third = negotiation.thread_message(user=world.producer, offer=offer, body="tres")
         return event_payload(third.event)

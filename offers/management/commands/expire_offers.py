@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from offers.services import offers_expire
+from offers.services.offers import offers_expire
 
 
 class Command(BaseCommand):

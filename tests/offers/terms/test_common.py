@@ -18,10 +18,10 @@ from offers.terms.common import (
     Territories,
     basis_points_to_decimal,
     currency_exponent,
-    format_basis_points,
     split_by_shares,
 )
 from offers.terms.errors import TermsInvalid
+from offers.terms.render import format_money, format_percent
 from offers.terms.territory_groups import (
     EU,
     EUROPE,
@@ -57,7 +57,7 @@ def test_money_uses_the_currency_exponent(
     assert money.exponent == currency_exponent(currency) == exponent
     assert money.amount == decimal
     assert str(money.amount) == str(decimal)  # the exponent shows: 4300.00, not 4300
-    assert money.format() == formatted
+    assert format_money(money) == formatted  # the one formatter (core.money), in English
 
 
 def test_currency_codes_are_stored_upper_case() -> None:
@@ -146,7 +146,7 @@ def test_split_refuses_shares_that_do_not_make_100_percent() -> None:
     ],
 )
 def test_basis_points_print_as_percentages(basis_points: int, text: str) -> None:
-    assert format_basis_points(basis_points) == text
+    assert format_percent(basis_points) == text  # the one percentage formatter, in English
     assert basis_points_to_decimal(basis_points) * 100 == basis_points
 
 

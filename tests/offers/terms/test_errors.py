@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from offers.selectors import terms_form_schema
+from offers.selectors.offers import terms_form_schema
 from offers.terms import SCHEMAS, TermsInvalid, parse_terms
 from offers.terms import errors as errors_module
 from offers.terms.labels import FIELD_LABELS, ROW_LABELS, field_label, split_path

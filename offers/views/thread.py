@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from accounts.decorators import ready_required
 from accounts.permissions import acting_user
 from core.errors import NotFound
-from festival.models import FilmTeamMember
+from festival.policy import film_team_user_ids
 from offers.models import Agreement, OfferStatus, OfferVersion, Side
-from offers.notifications import thread_parties
-from offers.selectors import offers_visible_to, terms_organisation_names
+from offers.parties import ADMIN, party_users, thread_side
+from offers.selectors.offers import offers_visible_to, terms_organisation_names
 from offers.terms import parse_terms, render_terms
-from offers.thread import ADMIN, thread_side
 
 
 @ready_required
@@ -37,10 +36,10 @@ def offer_thread(request: HttpRequest, pk: int) -> HttpResponse:
     latest: OfferVersion = offer.versions.order_by("-number").first()  # type: ignore[assignment]
     agreement = Agreement.objects.filter(offer=offer).first()
     terms = parse_terms(latest.terms)
-    producers = set(FilmTeamMember.objects.filter(film_id=offer.film_id).values_list("user_id", flat=True))
+    producers = film_team_user_ids(offer.film_id)
     parties = [
         {"id": p.pk, "name": p.display_name, "side": Side.PRODUCER if p.pk in producers else Side.OFFEROR}
-        for p in thread_parties(offer.film_id, offer.organisation_id)
+        for p in party_users(offer)
     ]
     config: dict[str, Any] = {
         "offer": offer.pk,

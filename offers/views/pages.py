@@ -6,6 +6,7 @@ person may not know about are 404s.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -22,9 +23,11 @@ from accounts.permissions import acting_user
 from core.errors import DomainError
 from festival.models import Film
 from festival.selectors import film_for_viewer
-from offers import selectors, services
 from offers.forms import OfferForm
-from offers.models import Offer, OfferKind, OfferPolicy, OfferStatus, Side
+from offers.models import Offer, OfferKind, OfferStatus, Side
+from offers.parties import may_make_offer
+from offers.selectors import offers as selectors
+from offers.services import offers as services
 from offers.terms import FieldError
 from offers.terms.errors import field_error
 from offers.terms.labels import split_path
@@ -34,7 +37,7 @@ from offers.terms.labels import split_path
 
 def _offer_film(user: User, film_id: int) -> Film:
     film = film_for_viewer(user=user, film_id=film_id)
-    if film is None or not selectors.may_make_offer(user=user, film=film):
+    if film is None or not may_make_offer(user=user, film=film):
         raise Http404(_("No such film."))
     return film
 
@@ -81,10 +84,8 @@ def _render_form(
     status: int,
 ) -> HttpResponse:
     user = acting_user(request)
-    cut, watched = services.watched_share_bp(user=user, film=film)
-    required = (
-        OfferPolicy.objects.filter(film=film).values_list("min_watched_share_bp", flat=True).first() or 0
-    )
+    cut, watched = selectors.watched_share_bp(user=user, film=film)
+    required = selectors.required_watched_share_bp(film=film)
     organisations = [{"id": org.pk, "name": org.name} for org in user.organisations.order_by("name")]
     return render(
         request,
@@ -105,6 +106,33 @@ def _render_form(
     )
 
 
+def _save(
+    request: HttpRequest,
+    form: OfferForm,
+    terms_errors: list[FieldError],
+    save: Callable[[], Offer],
+    saved: str,
+) -> HttpResponse | None:
+    """Save the draft (``save`` calls the service) and, when the person asked, submit it: the two stand or
+    fall together (a refused submission saves nothing). The next page, or None with the refusal placed on
+    the form."""
+    user = acting_user(request)
+    submit = request.POST.get("action") == "submit"
+    try:
+        with transaction.atomic():
+            offer = save()
+            if submit:
+                offer = services.offer_submit(user=user, offer=offer)
+    except DomainError as error:
+        _place_error(form, error, terms_errors)
+        return None
+    if submit:
+        messages.success(request, _("Your offer was sent to the producers."))
+        return redirect("offer-thread", offer.pk)
+    messages.success(request, saved)
+    return redirect("offer-edit", offer.pk)
+
+
 @ready_required
 def offer_new(request: HttpRequest, film_id: int) -> HttpResponse:
     user = acting_user(request)
@@ -114,27 +142,21 @@ def offer_new(request: HttpRequest, film_id: int) -> HttpResponse:
     terms_errors: list[FieldError] = []
     if request.method == "POST":
         if form.is_valid():
-            submit = request.POST.get("action") == "submit"
-            try:
-                # Creating and submitting stand or fall together: a refused submission saves nothing.
-                with transaction.atomic():
-                    offer = services.offer_create(
-                        user=user,
-                        film=film,
-                        organisation=form.cleaned_data["organisation"],
-                        terms_data=form.cleaned_data["terms"],
-                        expires_on=form.cleaned_data["expires_on"],
-                    )
-                    if submit:
-                        offer = services.offer_submit(user=user, offer=offer)
-            except DomainError as error:
-                _place_error(form, error, terms_errors)
-            else:
-                if submit:
-                    messages.success(request, _("Your offer was sent to the producers."))
-                    return redirect("offer-thread", offer.pk)
-                messages.success(request, _("Draft saved. Only your organisation can see it."))
-                return redirect("offer-edit", offer.pk)
+            done = _save(
+                request,
+                form,
+                terms_errors,
+                lambda: services.offer_create(
+                    user=user,
+                    film=film,
+                    organisation=form.cleaned_data["organisation"],
+                    terms_data=form.cleaned_data["terms"],
+                    expires_on=form.cleaned_data["expires_on"],
+                ),
+                _("Draft saved. Only your organisation can see it."),
+            )
+            if done is not None:
+                return done
         return _render_form(
             request,
             film=film,
@@ -161,25 +183,20 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     terms_errors: list[FieldError] = []
     if request.method == "POST":
         if form.is_valid():
-            submit = request.POST.get("action") == "submit"
-            try:
-                with transaction.atomic():
-                    offer = services.offer_update_draft(
-                        user=user,
-                        offer=offer,
-                        terms_data=form.cleaned_data["terms"],
-                        expires_on=form.cleaned_data["expires_on"],
-                    )
-                    if submit:
-                        offer = services.offer_submit(user=user, offer=offer)
-            except DomainError as error:
-                _place_error(form, error, terms_errors)
-            else:
-                if submit:
-                    messages.success(request, _("Your offer was sent to the producers."))
-                    return redirect("offer-thread", offer.pk)
-                messages.success(request, _("Draft saved."))
-                return redirect("offer-edit", offer.pk)
+            done = _save(
+                request,
+                form,
+                terms_errors,
+                lambda: services.offer_update_draft(
+                    user=user,
+                    offer=offer,
+                    terms_data=form.cleaned_data["terms"],
+                    expires_on=form.cleaned_data["expires_on"],
+                ),
+                _("Draft saved."),
+            )
+            if done is not None:
+                return done
         offer.refresh_from_db()
         return _render_form(
             request,

@@ -1,4 +1,6 @@
-"""Reads for offers. Invariant 2: an offer is visible to its two parties and to admins, to nobody else."""
+"""Reads for offers: who sees which, what each is worth, the producers' comparison and the dashboard.
+Invariant 2 (docs/architecture.md): an offer is visible to its two parties and to admins, to nobody else;
+who is a party is ``offers.parties``."""
 
 from __future__ import annotations
 
@@ -8,16 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pycountry
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_countries import countries as country_names
 
-from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
-from accounts.policy import account_readiness, is_festival_admin
+from accounts.models import Accreditation, AccreditationStatus, Organisation, User
+from core.money import NOT_PAYABLE, currency_exponent
 from festival.extensions import FilmAction
 from festival.models import Film
-from offers.models import Offer, OfferKind, OfferStatus, OfferVersion, Side
+from festival.policy import films_of_team, may_manage_film
+from offers.models import Offer, OfferKind, OfferPolicy, OfferStatus, OfferVersion, Side
+from offers.parties import may_make_offer, offeror_q, producer_q, visible_q
 from offers.terms import (
     SCHEMAS,
     CompletionFundTerms,
@@ -27,20 +31,18 @@ from offers.terms import (
     Terms,
     parse_terms,
 )
-from offers.terms.common import NOT_PAYABLE, Money, currency_exponent
+from offers.terms.common import Money
 from offers.terms.labels import titled_schema
 from offers.terms.render import GROUP_LABELS
+from screening.models import Cut, PlaybackGrant
+from screening.selectors import current_cut
 
 
 def offers_visible_to(*, user: User) -> QuerySet[Offer]:
-    """Offers made by the user's organisations, offers to films of the user's producer teams, or all for
-    admins. Drafts are the offeror's alone."""
+    """The offers ``user`` is a party to (drafts are the offeror's alone), or every submitted one for
+    admins (``offers.parties.visible_q``)."""
     offers = Offer.objects.select_related("film", "organisation").prefetch_related("versions")
-    if is_festival_admin(user):
-        return offers.exclude(status="draft")
-    offeror = Q(organisation__memberships__user=user)
-    producer = Q(film__team_members__user=user) & ~Q(status="draft")
-    return offers.filter(offeror | producer).distinct()
+    return offers.filter(visible_q(user))
 
 
 # --- pages: who may offer, what an offer is worth, the producers' comparison ---------------------------
@@ -49,23 +51,28 @@ NOT_STANDING = frozenset({"withdrawn", "expired", "declined"})  # offers no long
 SORTS = ("activity", "value", "status")
 
 
-def may_make_offer(*, user: User, film: Film) -> bool:
-    """The rule of ``offers.services.offer_create`` as a yes/no for pages: a ready account, an approved
-    accreditation to the film's session, an organisation to offer for, and not on the film's own team."""
-    if film.session_id is None or not account_readiness(user).ready:
-        return False
-    accredited = Accreditation.objects.filter(
-        user=user, session_id=film.session_id, status=AccreditationStatus.APPROVED
-    ).exists()
-    return (
-        accredited
-        and Membership.objects.filter(user=user).exists()
-        and not film.team_members.filter(user=user).exists()
-    )
-
-
 def may_compare_offers(*, user: User, film: Film) -> bool:
-    return is_festival_admin(user) or film.team_members.filter(user=user).exists()
+    """The producers' comparison of the offers to ``film``: its team and festival admins."""
+    return may_manage_film(user, film.pk)
+
+
+def watched_share_bp(*, user: User, film: Film) -> tuple[Cut | None, int]:
+    """The film's current cut and the share of it ``user`` has watched, in basis points."""
+    cut = current_cut(film=film)
+    if cut is None or not cut.segment_count:
+        return cut, 0
+    watched: set[int] = set()
+    for segments in PlaybackGrant.objects.filter(viewer=user, cut=cut).values_list(
+        "watched_segments", flat=True
+    ):
+        watched.update(segments)
+    return cut, min(10_000, len(watched) * 10_000 // cut.segment_count)
+
+
+def required_watched_share_bp(*, film: Film) -> int:
+    """How much of the screener the film's producers ask offerors to have watched (``OfferPolicy``)."""
+    required = OfferPolicy.objects.filter(film=film).values_list("min_watched_share_bp", flat=True).first()
+    return required or 0
 
 
 @dataclass(frozen=True)
@@ -226,10 +233,9 @@ def film_offer_count(*, film: Film) -> int:
 def offers_of_user(*, user: User, film_id: int | None = None) -> QuerySet[Offer]:
     """Offers made by the user's organisations, drafts included, newest activity first."""
     offers = (
-        Offer.objects.filter(organisation__memberships__user=user)
+        Offer.objects.filter(offeror_q(user))
         .select_related("film", "organisation")
         .prefetch_related("versions")
-        .distinct()
         .order_by("-updated_at")
     )
     return offers.filter(film_id=film_id) if film_id is not None else offers
@@ -239,18 +245,16 @@ def offers_received(*, user: User, film_id: int | None = None) -> QuerySet[Offer
     """Offers to the films of the user's producer teams, drafts excluded (they are the offeror's alone),
     newest activity first."""
     offers = (
-        Offer.objects.filter(film__team_members__user=user)
-        .exclude(status=OfferStatus.DRAFT)
+        Offer.objects.filter(producer_q(user))
         .select_related("film", "organisation")
         .prefetch_related("versions")
-        .distinct()
         .order_by("-updated_at")
     )
     return offers.filter(film_id=film_id) if film_id is not None else offers
 
 
 def films_of_team_exist(*, user: User) -> bool:
-    return Film.objects.filter(team_members__user=user).exists()
+    return films_of_team(user).exists()
 
 
 def awaits_answer_from(row: OfferRow, side: str) -> bool:
@@ -298,7 +302,7 @@ def film_offer_actions(film: Film, user: User) -> list[FilmAction]:
     actions = []
     if may_make_offer(user=user, film=film):
         actions.append(FilmAction(_("Make an offer"), reverse("offer-new", args=[film.pk]), primary=True))
-    own = Offer.objects.filter(film=film, organisation__memberships__user=user).distinct().count()
+    own = Offer.objects.filter(offeror_q(user), film=film).count()
     if own:
         actions.append(
             FilmAction(

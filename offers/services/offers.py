@@ -1,4 +1,5 @@
-"""Writes for offers: drafts, submission, withdrawal. Each is one transaction with its audit entry."""
+"""Writes for offers: drafting, submitting, withdrawing, expiring, and the producers' offer policy. Each is
+one transaction with its audit entry; a status moves only along ``OFFER_MACHINE`` (``offer_transition``)."""
 
 from __future__ import annotations
 
@@ -11,28 +12,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
-from accounts.policy import require_ready
+from accounts.models import Organisation, User
 from audit.services import audit_record
+from audit.transitions import transition
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.state_machine import move_state
 from festival.models import Film
-from offers.models import Offer, OfferPolicy, OfferStatus, OfferVersion, Side
-from offers.terms import TermsInvalid, parse_terms, terms_hash, terms_to_json
-from offers.thread import append_event
-from screening.models import PlaybackGrant
-from screening.selectors import current_cut
-from screening.services import require_team
+from festival.policy import require_film_manager
+from offers.models import OFFER_MACHINE, Offer, OfferPolicy, OfferStatus, OfferVersion, Side
+from offers.parties import acting_organisation, party_flags, producer_organisation, require_may_offer
+from offers.selectors.offers import required_watched_share_bp, watched_share_bp
+from offers.services.thread import append_event
+from offers.terms import Terms, TermsInvalid, parse_terms, terms_hash, terms_to_json
 
 S = OfferStatus
-OFFER_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.DECLINED, S.WITHDRAWN, S.EXPIRED}),
-    S.ACCEPTED: frozenset(),
-    S.DECLINED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-    S.EXPIRED: frozenset(),
-}
 
 
 class OfferTermsInvalid(InvalidInput):
@@ -42,6 +34,15 @@ class OfferTermsInvalid(InvalidInput):
         first = invalid.errors[0] if invalid.errors else {"field": "", "message": str(invalid)}
         super().__init__(first["message"], field=f"terms.{first['field']}".rstrip("."))
         self.errors = invalid.errors
+
+
+def parse_terms_input(terms_data: Mapping[str, Any]) -> tuple[Terms, dict[str, Any], str]:
+    """Terms a person sent: parsed, as stored (JSON) and hashed; ``OfferTermsInvalid`` when they fail."""
+    try:
+        terms = parse_terms(terms_data)
+    except TermsInvalid as invalid:
+        raise OfferTermsInvalid(invalid) from invalid
+    return terms, terms_to_json(terms), terms_hash(terms)
 
 
 def offer_transition(
@@ -54,60 +55,27 @@ def offer_transition(
     body: str = "",
     **fields: Any,
 ) -> Offer:
-    """Move ``offer`` to ``to`` from its locked, re-read state; the only place its status changes.
-
-    Once an offer has been submitted, each move is also an event of its negotiation thread.
-    """
-    locked, previous = move_state(
+    """Move ``offer`` to ``to`` along ``OFFER_MACHINE`` (``audit.transitions``: locked, re-read, refused
+    with a Conflict when illegal, audited as ``offer.<to>`` for the organisation ``actor`` acted for on
+    ``side``); the caller holds the transaction. Once an offer has been submitted, each move is also an
+    event of its negotiation thread."""
+    moved = transition(
         offer,
+        machine=OFFER_MACHINE,
         to=to,
-        transitions=OFFER_TRANSITIONS,
-        refusal=_("This offer is %(status)s and cannot become %(target)s."),
+        actor=actor,
+        organisation=acting_organisation(offer=offer, user=actor, side=side),
+        data={"film_id": offer.film_id},
         **fields,
     )
-    audit_record(
-        action=f"offer.{to}",
-        actor=actor,
-        organisation=locked.organisation,
-        target=locked,
-        data={"from": previous, "to": to, "film_id": locked.film_id},
-    )
-    if previous != S.DRAFT or to == S.SUBMITTED:
-        append_event(locked, kind=to, author=actor, side=side, body=body, version=version)
-    return locked
-
-
-def _admitted_offeror(user: User, film: Film, organisation: Organisation) -> None:
-    """A ready account, accredited to the film's session on behalf of ``organisation``."""
-    require_ready(user)
-    if (
-        film.session is None
-        or not Accreditation.objects.filter(
-            user=user, session=film.session, status=AccreditationStatus.APPROVED
-        ).exists()
-    ):
-        raise NotFound(_("No such film."))
-    if not Membership.objects.filter(user=user, organisation=organisation).exists():
-        raise InvalidInput(
-            _("You can only make offers on behalf of an organisation you belong to."), field="organisation"
-        )
-    if film.team_members.filter(user=user).exists():
-        raise InvalidInput(
-            _("You are on this film's producer team: you cannot make it an offer."), field="film"
-        )
+    if moved.previous != S.DRAFT or to == S.SUBMITTED:
+        append_event(offer=moved.row, kind=to, author=actor, side=side, body=body, version=version)
+    return moved.row
 
 
 def _check_expiry(expires_on: dt.date) -> None:
     if expires_on <= timezone.now().date():
         raise InvalidInput(_("The expiry date must be in the future."), field="expires_on")
-
-
-def _parse(terms_data: Mapping[str, Any]) -> tuple[Any, dict[str, Any], str]:
-    try:
-        terms = parse_terms(terms_data)
-    except TermsInvalid as invalid:
-        raise OfferTermsInvalid(invalid) from invalid
-    return terms, terms_to_json(terms), terms_hash(terms)
 
 
 def offer_create(
@@ -119,8 +87,8 @@ def offer_create(
     expires_on: dt.date | None = None,
 ) -> Offer:
     """A draft offer with its first version of terms."""
-    _admitted_offeror(user, film, organisation)
-    terms, stored, digest = _parse(terms_data)
+    require_may_offer(user=user, film=film, organisation=organisation)
+    terms, stored, digest = parse_terms_input(terms_data)
     if expires_on is not None:
         _check_expiry(expires_on)
     with transaction.atomic():
@@ -154,8 +122,8 @@ def offer_update_draft(
 ) -> Offer:
     """Rewrite a draft's terms (its version 1) and, when given, its expiry date (None: no expiry; the
     default ``...`` keeps it). The kind cannot change."""
-    _admitted_offeror(user, offer.film, offer.organisation)
-    terms, stored, digest = _parse(terms_data)
+    require_may_offer(user=user, film=offer.film, organisation=offer.organisation)
+    terms, stored, digest = parse_terms_input(terms_data)
     if terms.kind != offer.kind:
         raise InvalidInput(_("A draft keeps its offer type; start a new offer instead."), field="terms.kind")
     if isinstance(expires_on, dt.date):
@@ -182,28 +150,13 @@ def offer_update_draft(
     return locked
 
 
-def watched_share_bp(*, user: User, film: Film) -> tuple[Any, int]:
-    """The film's current cut and the share of it ``user`` has watched, in basis points."""
-    cut = current_cut(film=film)
-    if cut is None or not cut.segment_count:
-        return cut, 0
-    watched: set[int] = set()
-    for segments in PlaybackGrant.objects.filter(viewer=user, cut=cut).values_list(
-        "watched_segments", flat=True
-    ):
-        watched.update(segments)
-    return cut, min(10_000, len(watched) * 10_000 // cut.segment_count)
-
-
 def offer_submit(*, user: User, offer: Offer) -> Offer:
     """Send the draft to the producers, recording which cut the offeror watched and how much of it."""
-    _admitted_offeror(user, offer.film, offer.organisation)
+    require_may_offer(user=user, film=offer.film, organisation=offer.organisation)
     if offer.expires_on is not None and offer.expires_on <= timezone.now().date():
         raise InvalidInput(_("The expiry date has passed: set a new one."), field="expires_on")
     cut, share = watched_share_bp(user=user, film=offer.film)
-    required = (
-        OfferPolicy.objects.filter(film=offer.film).values_list("min_watched_share_bp", flat=True).first()
-    )
+    required = required_watched_share_bp(film=offer.film)
     if required and share < required:
         raise Forbidden(
             _(
@@ -227,7 +180,9 @@ def offer_submit(*, user: User, offer: Offer) -> Offer:
 
 
 def offer_withdraw(*, user: User, offer: Offer, reason: str = "") -> Offer:
-    if not Membership.objects.filter(user=user, organisation=offer.organisation).exists():
+    """The offeror's side takes its offer back, draft or submitted."""
+    _producer, offeror = party_flags(user, offer)
+    if not offeror:
         raise NotFound(_("No such offer."))
     with transaction.atomic():
         return offer_transition(offer=offer, to=S.WITHDRAWN, actor=user, side=Side.OFFEROR, body=reason)
@@ -235,7 +190,7 @@ def offer_withdraw(*, user: User, offer: Offer, reason: str = "") -> Offer:
 
 def offer_policy_set(*, user: User, film: Film, min_watched_share_bp: int) -> OfferPolicy:
     """The film's producer team (or an admin) sets how much of the screener offerors must have watched."""
-    require_team(user, film)
+    require_film_manager(user, film)
     if not 0 <= min_watched_share_bp <= 10_000:
         raise InvalidInput(
             _("Give a share between 0 and 10000 basis points (0 to 100 %)."), field="min_watched_share_bp"
@@ -248,6 +203,7 @@ def offer_policy_set(*, user: User, film: Film, min_watched_share_bp: int) -> Of
         audit_record(
             action="film.offer_policy_changed",
             actor=user,
+            organisation=producer_organisation(film_id=film.pk, user_id=user.pk),  # None for an admin
             target=film,
             data={"min_watched_share_bp": {"from": before, "to": min_watched_share_bp}},
         )

@@ -3,8 +3,9 @@
 The same stack as the thread (uvicorn, Channels, the session and origin checks of the ASGI app, the Redis
 channel layer, one group per thread) with nothing of the product: no database, no checks, no numbering.
 A text frame is relayed as it came to every socket of the thread's group, the sender's included, as the
-thread does with its events. Routed only when BENCH_ECHO=1 (platform/config/websocket.py); never in
-production.
+thread does with its events. Routed only when BENCH_ECHO=1 (platform/config/websocket.py imports this
+module then, from the repository root that tests/bench/ws_stack.py puts on the servers' PYTHONPATH); never
+in production.
 """
 
 from __future__ import annotations

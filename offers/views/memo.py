@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
@@ -13,15 +15,15 @@ from django.utils.translation import gettext as _
 
 from accounts.decorators import ready_required
 from accounts.permissions import acting_user
-from offers.agreement_selectors import agreements_visible_to
 from offers.memo import memo_context, memo_pdf_languages, render_memo_pdf
 from offers.models import Agreement
+from offers.selectors.agreements import agreements_visible_to
 from offers.terms.render import SUPPORTED_LANGUAGES
 
 
 def _agreement_or_404(request: HttpRequest, public_id: uuid.UUID) -> Agreement:
     """The same 404 for an agreement that does not exist and for one the user is no party to."""
-    agreement = agreements_visible_to(acting_user(request)).filter(public_id=public_id).first()
+    agreement = agreements_visible_to(user=acting_user(request)).filter(public_id=public_id).first()
     if agreement is None:
         raise Http404(_("No such agreement."))
     return agreement
@@ -41,12 +43,26 @@ def _bad_language() -> HttpResponse:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
-@ready_required
-def memo(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    agreement = _agreement_or_404(request, public_id)
-    language = _language(request)
-    if language is None:
-        return _bad_language()
+MemoView = Callable[[HttpRequest, Agreement, str], HttpResponse]
+
+
+def _memo_view(view: MemoView) -> Callable[[HttpRequest, uuid.UUID], HttpResponse]:
+    """A deal memo page: a ready party's (or an admin's) agreement, in a memo language (400 otherwise)."""
+
+    @ready_required
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+        agreement = _agreement_or_404(request, public_id)
+        language = _language(request)
+        if language is None:
+            return _bad_language()
+        return view(request, agreement, language)
+
+    return wrapped
+
+
+@_memo_view
+def memo(request: HttpRequest, agreement: Agreement, language: str) -> HttpResponse:
     with translation.override(language):
         context = {
             "memo": memo_context(agreement, language),
@@ -62,12 +78,8 @@ def memo(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return response
 
 
-@ready_required
-def memo_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    agreement = _agreement_or_404(request, public_id)
-    language = _language(request)
-    if language is None:
-        return _bad_language()
+@_memo_view
+def memo_pdf(request: HttpRequest, agreement: Agreement, language: str) -> HttpResponse:
     response = HttpResponse(render_memo_pdf(agreement, language), content_type="application/pdf")
     filename = (
         f"deal-memo-{slugify(agreement.film.title) or 'film'}-{agreement.public_id.hex[:8]}-{language}.pdf"
