@@ -14,6 +14,19 @@ from screening import services
 from screening.models import AccessRevocation, Cut, LeakTrace, PaceRefusal, PlaybackGrant
 
 
+class ReadOnlyAdminMixin:
+    """A record admins read but never add, change or delete: written only by its services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Cut)
 class CutAdmin(admin.ModelAdmin[Cut]):
     list_display = ["film", "number", "status", "progress", "duration_s", "created_at", "published_at"]
@@ -64,7 +77,7 @@ class AccessRevocationAdmin(CheckedAutocompleteMixin, admin.ModelAdmin[AccessRev
 
 
 @admin.register(PaceRefusal)
-class PaceRefusalAdmin(admin.ModelAdmin[PaceRefusal]):
+class PaceRefusalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PaceRefusal]):
     """Who fetched faster than a viewing does (``screening.pace``): read-only, newest first."""
 
     list_display = ["viewer", "organisation", "film", "door", "refusals", "first_at", "last_at"]
@@ -85,18 +98,9 @@ class PaceRefusalAdmin(admin.ModelAdmin[PaceRefusal]):
     def film(self, obj: PaceRefusal) -> str:
         return str(obj.grant.cut.film)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(LeakTrace)
-class LeakTraceAdmin(admin.ModelAdmin[LeakTrace]):
+class LeakTraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[LeakTrace]):
     """Leak traces, read-only: a trace is evidence, filed and concluded only by ``forensics.tracing``
     (the admins' page /staff/leaks/ files them and revokes the named viewer)."""
 
@@ -105,12 +109,3 @@ class LeakTraceAdmin(admin.ModelAdmin[LeakTrace]):
     list_select_related = ["film"]
     search_fields = ["suspect_name", "suspect_sha256"]
     readonly_fields = [f.name for f in LeakTrace._meta.fields] + ["named_grants"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

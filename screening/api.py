@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +20,8 @@ from festival.models import Film
 from festival.selectors import films_visible_to
 from screening import services
 from screening.models import Cut, Upload
-from screening.selectors import films_managed_by
+from screening.policy import require_screener_manager
+from screening.selectors import film_cuts, films_managed_by, uploaded_parts
 from screening.serializers import (
     AudienceRulesSerializer,
     CompleteSerializer,
@@ -29,7 +32,6 @@ from screening.serializers import (
     UploadSerializer,
     UploadStatusSerializer,
 )
-from screening.storage import media_store
 
 
 def _visible_films(request: Request) -> QuerySet[Film]:
@@ -48,25 +50,30 @@ def _upload(request: Request, upload_id: int) -> Upload:
     )
 
 
+def _valid(serializer: type[serializers.Serializer[Any]], request: Request) -> dict[str, Any]:
+    """The request body parsed by ``serializer``; a 400 naming each field at fault otherwise."""
+    data = serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
 class FilmCutsView(APIView):
     permission_classes = [AccountReady]
 
     @extend_schema(responses=CutSerializer(many=True))
     def get(self, request: Request, film_id: int) -> Response:
         film = get_object_or_404(_visible_films(request), pk=film_id)
-        services.require_team(acting_user(request), film)
-        return Response(CutSerializer(Cut.objects.filter(film=film).order_by("-number"), many=True).data)
+        require_screener_manager(user=acting_user(request), film=film)
+        return Response(CutSerializer(film_cuts(film=film), many=True).data)
 
     @extend_schema(request=CutCreateSerializer, responses={201: CutSerializer})
     def post(self, request: Request, film_id: int) -> Response:
         film = get_object_or_404(_visible_films(request), pk=film_id)
-        data = CutCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         cut = services.cut_create(
             user=acting_user(request),
             film=film,
             idempotency_key=request.headers.get("Idempotency-Key", ""),
-            **data.validated_data,
+            **_valid(CutCreateSerializer, request),
         )
         return Response(
             {"cut": CutSerializer(cut).data, "upload": UploadSerializer(cut.upload).data},
@@ -91,12 +98,8 @@ class UploadView(APIView):
     @extend_schema(responses=UploadStatusSerializer)
     def get(self, request: Request, upload_id: int) -> Response:
         upload = _upload(request, upload_id)
-        services.require_team(acting_user(request), upload.cut.film)
-        parts = (
-            media_store().multipart_parts(upload.cut.source_key, upload.storage_upload_id)
-            if upload.status == "open"
-            else []
-        )
+        require_screener_manager(user=acting_user(request), film=upload.cut.film)
+        parts = uploaded_parts(upload=upload)
         return Response(
             {
                 **UploadSerializer(upload).data,
@@ -111,11 +114,8 @@ class UploadPartUrlsView(APIView):
     @extend_schema(request=PartNumbersSerializer, responses=PartUrlsSerializer)
     def post(self, request: Request, upload_id: int) -> Response:
         upload = _upload(request, upload_id)
-        data = PartNumbersSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        urls = services.upload_part_urls(
-            user=acting_user(request), upload=upload, part_numbers=data.validated_data["part_numbers"]
-        )
+        numbers = _valid(PartNumbersSerializer, request)["part_numbers"]
+        urls = services.upload_part_urls(user=acting_user(request), upload=upload, part_numbers=numbers)
         return Response({"urls": {str(n): url for n, url in urls.items()}})
 
 
@@ -125,9 +125,7 @@ class UploadCompleteView(APIView):
     @extend_schema(request=CompleteSerializer, responses=CutSerializer)
     def post(self, request: Request, upload_id: int) -> Response:
         upload = _upload(request, upload_id)
-        data = CompleteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        parts = [(p["number"], p["etag"]) for p in data.validated_data["parts"]]
+        parts = [(p["number"], p["etag"]) for p in _valid(CompleteSerializer, request)["parts"]]
         cut = services.upload_complete(user=acting_user(request), upload=upload, parts=parts)
         return Response({"cut": CutSerializer(cut).data})
 
@@ -149,9 +147,7 @@ class AudienceRulesView(APIView):
     @extend_schema(request=AudienceRulesSerializer, responses=AudienceRulesSerializer)
     def put(self, request: Request, film_id: int) -> Response:
         film = get_object_or_404(_visible_films(request), pk=film_id)
-        data = AudienceRulesSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = _valid(AudienceRulesSerializer, request)
         ids = values.pop("blocked_organisations")
         organisations = list(Organisation.objects.filter(pk__in=ids))
         if len(organisations) != len(set(ids)):

@@ -8,7 +8,8 @@ hands every other request (heartbeats, pages), untouched, to Django.
 Per request it reads, afresh and in one prepared PostgreSQL statement, the session (from django_session,
 which Django's db and cached_db engines write through to), the grant, its cut, film, festival session,
 viewer and every fact the rules need; a key or segment request also takes its cost from the grant's pace
-bucket in one Redis script (``screening.pace``), which logs the fetch. A segment is then answered with a
+bucket in one Redis script (``screening.pace``), which logs the fetch (a segment) or counts it (a key:
+``PlaybackGrant.key_fetches`` once a heartbeat or stop writes the count). A segment is then answered with a
 redirect to a short-lived presigned URL of the object store, or its bytes from the local store
 (``doors.segment_answer``, docs/playback.md). Nothing about a viewer or a grant is remembered between
 requests, so any change (a revocation, a rule, a password, a logout) takes effect at the next request.
@@ -47,6 +48,7 @@ from django.utils.module_loading import import_string
 
 from accounts.middleware import session_expired
 from accounts.models import User
+from core.errors import DomainError
 from core.hmacs import session_auth_hashes
 from screening import door_backends, pace, services
 from screening.door_backends import DoorBackends
@@ -57,26 +59,17 @@ from screening.doors import (
     MEDIA,
     SEGMENT,
     DoorAnswer,
-    key_answer,
-    key_index,
-    pace_refused,
+    PacedFetch,
+    fetch_answer,
+    paced_fetch,
     playlist_answer,
     refused,
-    segment_answer,
-    segment_index,
     stored_playlist,
 )
 from screening.models import PlaybackGrant
 from screening.playlists import stored_text, stored_text_key
-from screening.policy import (
-    PlaybackRefused,
-    grant_from_row,
-    grant_lookup,
-    grant_session_data,
-    grant_viewer,
-    not_found,
-)
-from screening.storage import ObjectNotFound, media_store
+from screening.policy import grant_from_row, grant_lookup, grant_session_data, grant_viewer, not_found
+from screening.storage import ObjectNotFound, local_store
 
 DOOR_PATH = re.compile(
     r"^/play/(?P<grant>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
@@ -165,12 +158,11 @@ def _record_refusal(grant_id: object, door: str, refusals: int) -> None:
         close_old_connections()
 
 
-async def _take(
-    backends: DoorBackends, grant: PlaybackGrant, door: str, cost: float, log: str
-) -> pace.Verdict:
-    verdict = await backends.pace(grant_id=grant.pk, door=door, cost=cost, log=log)
+async def _take(backends: DoorBackends, grant: PlaybackGrant, fetch: PacedFetch) -> pace.Verdict:
+    """The fetch's cost from the grant's pace bucket; the script counts a key or logs a segment."""
+    verdict = await backends.pace(grant_id=grant.pk, door=fetch.door, cost=fetch.cost, log=fetch.log)
     if verdict.record:
-        await sync_to_async(_record_refusal)(grant.pk, door, verdict.refusals)
+        await sync_to_async(_record_refusal)(grant.pk, fetch.door, verdict.refusals)
     return verdict
 
 
@@ -198,21 +190,13 @@ async def answer(
     with translation.override(viewer.language or settings.LANGUAGE_CODE):
         try:
             grant = grant_from_row(row, backends.db, at=now)
-        except PlaybackRefused as refusal:
-            return refused(refusal.refusal)
-        if kind == KEY:
-            index = key_index(grant, name)
-            if index is None:
+        except DomainError as error:
+            return refused(error.refusal)
+        if kind in (KEY, SEGMENT):
+            fetch = paced_fetch(kind, grant, rendition, name)
+            if fetch is None:
                 return refused(not_found())
-            verdict = await _take(backends, grant, pace.KEY, float(grant.cut.segment_seconds), pace.COUNT)
-            return key_answer(grant, index) if verdict.allowed else pace_refused(verdict)
-        if kind == SEGMENT:
-            index = segment_index(grant, rendition, name)
-            if index is None:
-                return refused(not_found())
-            log = pace.log_entry(rendition, index, int(time.time() * 1000))
-            verdict = await _take(backends, grant, pace.SEGMENT, float(grant.cut.segment_seconds), log)
-            return segment_answer(grant, rendition, index) if verdict.allowed else pace_refused(verdict)
+            return fetch_answer(grant, fetch, await _take(backends, grant, fetch))
         relative = stored_playlist(kind, grant, rendition)
         if relative is None:
             return refused(not_found())
@@ -220,7 +204,10 @@ async def answer(
 
 
 def _read_object(key: str) -> bytes:
-    with media_store().open_file(key) as handle:  # type: ignore[attr-defined]
+    store = local_store()
+    if store is None:
+        raise ObjectNotFound(key)
+    with store.open_file(key) as handle:
         return bytes(handle.read())
 
 

@@ -7,15 +7,17 @@ the worker is another process and the channel layer is in-memory, and in product
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 
-from accounts.models import User
-from accounts.policy import account_readiness, is_festival_admin
-from core.errors import DomainError
 from accounts.live import PollingConsumer
+from accounts.models import User
+from accounts.policy import account_readiness
+from core.errors import DomainError
 from festival.models import Film
+from festival.policy import may_manage_film
 from screening import services
 from screening.models import Cut, CutStage
 
@@ -40,8 +42,7 @@ def _cut_states(film_id: int) -> list[dict[str, Any]]:
 def _may_follow(user: User, film_id: int) -> bool:
     if not user.is_authenticated or not account_readiness(user).ready:
         return False
-    film = Film.objects.filter(pk=film_id).first()
-    return film is not None and (is_festival_admin(user) or film.team_members.filter(user=user).exists())
+    return Film.objects.filter(pk=film_id).exists() and may_manage_film(user, film_id)
 
 
 class CutProgressConsumer(PollingConsumer):
@@ -80,8 +81,6 @@ class CutProgressConsumer(PollingConsumer):
 
 
 def _looks_like_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:

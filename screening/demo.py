@@ -21,15 +21,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from celery import shared_task
+from celery.worker import state
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
+from core.errors import DomainError
 from festival.models import Film
+from festival.policy import film_team_user_ids
 from screening import services
+from screening.doors import key_answer, segment_object_key
+from screening.forensics.reference import decrypt_segment
 from screening.media.binary import ffmpeg_binary
 from screening.models import Cut, CutStatus
-from screening.tasks import package_cut
+from screening.services.packaging import cut_package
+from screening.storage import media_store
 
 CLIP_SECONDS = 12
 LEAK_DEMO_SECONDS = 80
@@ -96,12 +103,17 @@ def demo_films() -> list[Film]:
     return list(Film.objects.filter(session__isnull=False).order_by("session__starts_on", "title", "pk"))
 
 
+def has_team(film: Film) -> bool:
+    """A film with a producer to own its demo screener."""
+    return bool(film_team_user_ids(film.pk))
+
+
 def make_demo_screener_now(film: Film) -> Cut | None:
     """Make and package one film's demo screener in this process; None when the film has a cut already
     or no producer to own it. Safe to run twice at once for one film: one of them makes the cut."""
     if Cut.objects.filter(film=film).exists():
         return None
-    producer = film.team_members.select_related("user").order_by("pk").first()
+    producer = User.objects.filter(pk__in=film_team_user_ids(film.pk)).order_by("pk").first()
     if producer is None:
         return None
     leak_demo = leak_demo_film() == film
@@ -116,8 +128,8 @@ def make_demo_screener_now(film: Film) -> Cut | None:
             Film.objects.select_for_update().filter(pk=film.pk).first()  # one cut per film, even in a race
             if Cut.objects.filter(film=film).exists():
                 return None
-            cut = services.cut_import(user=producer.user, film=film, path=clip)
-    package_cut(cut.pk)
+            cut = services.cut_import(user=producer, film=film, path=clip)
+    cut_package(cut_id=cut.pk)
     cut = Cut.objects.get(pk=cut.pk)
     if leak_demo and cut.status == CutStatus.READY:
         make_demo_leak(cut)
@@ -139,20 +151,13 @@ def leaked_copy_path() -> Path:
 def make_demo_leak(cut: Cut) -> Path | None:
     """Record three demo professionals as viewers of ``cut`` and save the first one's stream, as
     ``ffmpeg`` would through the doors, re-encoded smaller and a little brighter: the copy to trace."""
-    from accounts.models import User
-    from core.errors import DomainError
-    from screening.doors import key_answer, segment_object_key
-    from screening.forensics.reference import decrypt_segment
-    from screening.policy import PlaybackRefused
-    from screening.storage import media_store
-
     grants = []
     for user in (
         User.objects.filter(is_staff=False, accreditations__status="approved").distinct().order_by("pk")
     ):
         try:
             grants.append(services.grant_issue(user=user, cut=cut, device_token=f"demo-device-{user.pk:08d}"))
-        except (DomainError, PlaybackRefused):
+        except DomainError:
             continue  # not admitted to this film
         if len(grants) == LEAK_DEMO_VIEWERS:
             break
@@ -181,8 +186,6 @@ def make_demo_leak(cut: Cut) -> Path | None:
 def make_demo_screeners(film_ids: list[int]) -> str:
     """The worker's job for the demo films (queue ``demo``): one film after the other, so that the demo
     keeps one of `make run`'s two worker threads and the other stays free for uploads and emails."""
-    from celery.worker import state
-
     made = 0
     for film in Film.objects.filter(pk__in=film_ids).order_by("session__starts_on", "title", "pk"):
         if state.should_stop is not None or state.should_terminate is not None:
@@ -205,7 +208,7 @@ def seed_demo_screeners(*, films: list[Film] | None = None, background: bool = T
     pending = [
         film
         for film in (films if films is not None else demo_films())
-        if not Cut.objects.filter(film=film).exists() and film.team_members.exists()
+        if not Cut.objects.filter(film=film).exists() and has_team(film)
     ]
     if background and pending:
         make_demo_screeners.apply_async(([film.pk for film in pending],), queue=DEMO_QUEUE)
@@ -239,7 +242,7 @@ class DemoProgress:
 
 def demo_progress(films: list[Film] | None = None) -> DemoProgress:
     """Where the demo films' screeners are: each film counts by its newest cut."""
-    films = films if films is not None else [f for f in demo_films() if f.team_members.exists()]
+    films = films if films is not None else [f for f in demo_films() if has_team(f)]
     newest: dict[int, Cut] = {}
     for cut in Cut.objects.filter(film__in=films).select_related("film").order_by("film_id", "-number"):
         newest.setdefault(cut.film_id, cut)

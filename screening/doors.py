@@ -1,10 +1,11 @@
 """The four playback doors (master playlist, media playlist, key, segment), independent of transport.
 
 A door is answered in three steps: find the live grant with every rule checked (``screening.policy``),
-fetch what the door serves (a stored playlist, the key, where a segment is), and render it. The Django
-views (WSGI, the test client, every door in the embedded default) run ``open_door``; the lean ASGI front
-(``screening.asgi``) runs the same steps for every door with asynchronous reads. The rules, the
-refusals and the rendering live here and in ``policy``, ``pace`` and ``playlists`` only.
+fetch what the door serves (a stored playlist, the key, where a segment is: a key or segment fetch is
+paced first, ``paced_fetch`` and ``fetch_answer``), and render it. The Django views (WSGI, the test
+client, every door in the embedded default) run ``open_door``; the lean ASGI front (``screening.asgi``)
+runs the same steps for every door with asynchronous reads. The rules, the refusals and the rendering
+live here and in ``policy``, ``pace`` and ``playlists`` only.
 
 Segments (docs/playback.md): a grant's media playlist lists stable door URLs
 (``/play/<grant>/<rendition>/seg_NNNNN.ts``) that never expire; each fetch re-checks the grant and
@@ -12,10 +13,11 @@ every rule, takes its cost from the grant's pace bucket, and then answers with a
 presigned URL of the object store that lives ``SCREENING_URL_TTL_SECONDS`` (S3 or its CDN: the bytes
 never pass through Python), or, with the local store of the embedded default, with the bytes.
 Forensic variants (docs/forensics.md): every segment exists as variant A and variant B, each under its
-own key. ``variant`` is the one place that decides which a grant gets, from the grant's codeword; the
-segment door (``segment_object_key``) and the key door (``key_answer``) both ask it, so a viewer gets,
-for each segment, the bytes and the key of the same variant, and nothing in a URL, a name or a size
-tells them which.
+own key (``forensics.variants``: the standard library only, so no web process loads numpy or OpenCV).
+``variant`` is the one place that decides which a grant gets, from the grant's codeword; the segment
+door (``segment_object_key``) and the key door (``key_answer``) both ask it, so a viewer gets, for each
+segment, the bytes and the key of the same variant, and nothing in a URL, a name or a size tells them
+which.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import DomainError, Refusal
 from screening import pace, playlists, services
-from screening.forensics import mark
-from screening.forensics.codeword import variant_for
+from screening.forensics.variants import codeword_secret, object_name, segment_key, variant_for
 from screening.keyring import unseal
 from screening.models import Cut, PlaybackGrant
-from screening.policy import PlaybackRefused, Refusal, grant_for_request, not_found
+from screening.policy import grant_for_request, not_found
 from screening.storage import media_store
 
 HLS = "application/vnd.apple.mpegurl"
@@ -81,7 +83,7 @@ def playlist_answer(kind: str, grant: PlaybackGrant, rendition: str, stored: str
 
 def variant(content_key: bytes, grant: PlaybackGrant, index: int) -> str:
     """ "a" or "b": the variant of segment ``index`` that ``grant`` receives (its codeword's symbol)."""
-    return variant_for(mark.codeword_secret(content_key), grant.id, index)
+    return variant_for(codeword_secret(content_key), grant.id, index)
 
 
 def key_index(grant: PlaybackGrant, name: str) -> int | None:
@@ -95,8 +97,8 @@ def key_index(grant: PlaybackGrant, name: str) -> int | None:
 def key_answer(grant: PlaybackGrant, index: int) -> DoorAnswer:
     """The key of the variant of segment ``index`` this grant receives, and of no other segment."""
     content_key = unseal(grant.cut.sealed_key)
-    segment_key = mark.segment_key(content_key, index, variant(content_key, grant, index))
-    return DoorAnswer(200, "application/octet-stream", segment_key)
+    key = segment_key(content_key, index, variant(content_key, grant, index))
+    return DoorAnswer(200, "application/octet-stream", key)
 
 
 def pace_refused(verdict: pace.Verdict) -> DoorAnswer:
@@ -125,7 +127,7 @@ def segment_index(grant: PlaybackGrant, rendition: str, name: str) -> int | None
 def segment_object_key(cut: Cut, grant: PlaybackGrant, rendition: str, index: int) -> str:
     """The stored object a grant gets for one segment: the variant its codeword names."""
     content_key = unseal(cut.sealed_key)
-    name = mark.object_name(content_key, rendition, index, variant(content_key, grant, index))
+    name = object_name(content_key, rendition, index, variant(content_key, grant, index))
     return f"{cut.media_prefix}{rendition}/{name}"
 
 
@@ -140,6 +142,41 @@ def segment_answer(grant: PlaybackGrant, rendition: str, index: int) -> DoorAnsw
         )
         return DoorAnswer(302, "text/plain; charset=utf-8", b"", {"Location": url})
     return DoorAnswer(200, SEGMENT_TYPE, b"", object_key=key)
+
+
+@dataclass(frozen=True)
+class PacedFetch:
+    """A key or segment fetch a grant asks for: what it costs in its pace bucket, how the pace script
+    records it when taken (the key counter, or the segment fetch log), and what it is of."""
+
+    door: str  # pace.KEY or pace.SEGMENT
+    index: int
+    rendition: str
+    cost: float
+    log: str
+
+
+def paced_fetch(kind: str, grant: PlaybackGrant, rendition: str, name: str) -> PacedFetch | None:
+    """The key or segment fetch a door request names; None when the grant's cut has no such thing."""
+    cost = float(grant.cut.segment_seconds)
+    if kind == KEY:
+        index = key_index(grant, name)
+        return None if index is None else PacedFetch(pace.KEY, index, "", cost, pace.COUNT)
+    index = segment_index(grant, rendition, name)
+    if index is None:
+        return None
+    return PacedFetch(
+        pace.SEGMENT, index, rendition, cost, pace.log_entry(rendition, index, int(time.time() * 1000))
+    )
+
+
+def fetch_answer(grant: PlaybackGrant, fetch: PacedFetch, verdict: pace.Verdict) -> DoorAnswer:
+    """The answer to a paced fetch once its pace is known: the key or segment, or 429."""
+    if not verdict.allowed:
+        return pace_refused(verdict)
+    if fetch.door == pace.KEY:
+        return key_answer(grant, fetch.index)
+    return segment_answer(grant, fetch.rendition, fetch.index)
 
 
 def open_door(
@@ -158,41 +195,27 @@ def open_door(
         grant = grant_for_request(
             grant_id=grant_id, user=user, device_hash=services.device_hash(device_token)
         )
-    except PlaybackRefused as refusal:
-        return refused(refusal.refusal)
-    if kind == KEY:
-        index = key_index(grant, name)
-        if index is None:
+    except DomainError as error:
+        return refused(error.refusal)
+    if kind in (KEY, SEGMENT):
+        fetch = paced_fetch(kind, grant, rendition, name)
+        if fetch is None:
             return refused(not_found())
-        verdict = _take(grant, pace.KEY, float(grant.cut.segment_seconds), pace.COUNT)
-        if not verdict.allowed:
-            return pace_refused(verdict)
-        if pace.redis_client() is None:
-            services.key_fetched(grant=grant)
-        return key_answer(grant, index)
-    if kind == SEGMENT:
-        return _segment(grant, rendition, name)
+        verdict = pace.pace_take(grant_id=grant.pk, door=fetch.door, cost=fetch.cost, log=fetch.log)
+        if verdict.record:
+            services.pace_refusal_record(grant_id=grant.pk, door=fetch.door, refusals=verdict.refusals)
+        if verdict.allowed and pace.redis_client() is None:
+            _record_without_redis(grant, fetch)
+        return fetch_answer(grant, fetch, verdict)
     relative = stored_playlist(kind, grant, rendition)
     if relative is None:
         return refused(not_found())
     return playlist_answer(kind, grant, rendition, playlists.stored_text(grant.cut, relative))
 
 
-def _take(grant: PlaybackGrant, door: str, cost: float, log: str) -> pace.Verdict:
-    verdict = pace.pace_take(grant_id=grant.pk, door=door, cost=cost, log=log)
-    if verdict.record:
-        services.pace_refusal_record(grant_id=grant.pk, door=door, refusals=verdict.refusals)
-    return verdict
-
-
-def _segment(grant: PlaybackGrant, rendition: str, name: str) -> DoorAnswer:
-    index = segment_index(grant, rendition, name)
-    if index is None:
-        return refused(not_found())
-    log = pace.log_entry(rendition, index, int(time.time() * 1000))
-    verdict = _take(grant, pace.SEGMENT, float(grant.cut.segment_seconds), log)
-    if not verdict.allowed:
-        return pace_refused(verdict)
-    if pace.redis_client() is None:
-        services.segment_fetched(grant=grant, rendition=rendition, index=index)
-    return segment_answer(grant, rendition, index)
+def _record_without_redis(grant: PlaybackGrant, fetch: PacedFetch) -> None:
+    """Without Redis the pace script does not run: the fetch is recorded here, at once."""
+    if fetch.door == pace.KEY:
+        services.key_fetched(grant=grant)
+    else:
+        services.segment_fetched(grant=grant, rendition=fetch.rendition, index=fetch.index)

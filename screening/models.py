@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.transitions import StateMachine
+
 
 class CutStatus(models.TextChoices):
     UPLOADING = "uploading", _("Uploading")
@@ -17,6 +19,21 @@ class CutStatus(models.TextChoices):
     READY = "ready", _("Published")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+_C = CutStatus
+CUT_MACHINE = StateMachine(
+    subject="cut",
+    transitions={
+        _C.UPLOADING: frozenset({_C.QUEUED, _C.CANCELLED, _C.FAILED}),
+        _C.QUEUED: frozenset({_C.PROCESSING, _C.CANCELLED, _C.FAILED}),
+        _C.PROCESSING: frozenset({_C.PROCESSING, _C.READY, _C.FAILED, _C.CANCELLED, _C.QUEUED}),
+        _C.READY: frozenset(),
+        _C.FAILED: frozenset(),
+        _C.CANCELLED: frozenset(),
+    },
+    refusal=_("This cut is %(status)s and cannot become %(target)s."),
+)
 
 
 class CutStage(models.TextChoices):
@@ -37,8 +54,9 @@ class CutStage(models.TextChoices):
 class Cut(models.Model):
     """One version of a film's screener. Each upload is a new cut; the film shows its newest published one.
 
-    Status moves only through ``screening.services.cut_transition``. A cut is published all at once:
-    its files are all in the store before the status becomes READY in one transaction.
+    Status moves only along ``CUT_MACHINE`` (``audit.transitions.transition``, in ``screening.services``).
+    A cut is published all at once: its files are all in the store before the status becomes READY in
+    one transaction.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -1,10 +1,14 @@
-"""Who may watch a film, decided afresh at every door (player page, grant, playlist, key, segment).
+"""Who may watch a film, decided afresh at every door (player page, grant, playlist, key, segment), and
+who manages its screener.
 
 Every rule is read from the database at every request, in ONE query: the film (or the grant, its cut,
 its film and its viewer) with the facts the rules need about the viewer. ``decide`` then applies the
-rules to those facts; it is the single place where the rules live. A refusal carries an HTTP status: 404 when
-the viewer may not know the film or grant exists (pretix's convention), 403 with a reason when they
-may know it but not watch it now.
+rules to those facts; it is the single place where the rules live. A refusal is a ``core.errors``
+error carrying its ``Refusal`` (code, message, HTTP status): 404 when the viewer may not know the film
+or grant exists (pretix's convention), 403 with a reason when they may know it but not watch it now.
+
+The facts' statement is built from the rules' own homes: readiness from ``accounts.policy``'s SQL
+fragments, the team from ``festival.policy``'s table (a test proves the facts and the ORM rules agree).
 """
 
 from __future__ import annotations
@@ -21,31 +25,27 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.base import DEFERRED
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from festival.models import Film, Session
+from accounts.models import Organisation, User
+from accounts.policy import Readiness, email_verified_sql, mfa_sql
+from core.errors import Refusal
+from festival.models import Film, FilmTeamMember, Session
+from festival.policy import require_film_manager
 from screening.models import Cut, PlaybackGrant, TerritoryMode
 
 M = TypeVar("M", bound=Model)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    message: str
-    status: int = 403
-
-
-class PlaybackRefused(Exception):
-    def __init__(self, refusal: Refusal) -> None:
-        super().__init__(refusal.message)
-        self.refusal = refusal
-
-
 def not_found() -> Refusal:
     return Refusal("not_found", _("No such film or screener."), 404)
+
+
+def require_screener_manager(*, user: User, film: Film) -> None:
+    """The film-team rule (``festival.policy.require_film_manager``), in the screener's words."""
+    require_film_manager(user, film, message=_("Only the film's producer team can manage its screener."))
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,14 @@ class Facts:
     org_blocked: bool
 
 
+# The organisation a user produces a film for, or NULL: ``festival.policy.film_team_sql`` says whether a
+# row exists, the facts need its organisation (the one a team member acts and watches for), so the team
+# column keeps this subselect of the team table; a test proves it agrees with ``is_film_team``.
+TEAM_ORGANISATION_SQL = (
+    f"SELECT t.organisation_id FROM {FilmTeamMember._meta.db_table} t "  # noqa: S608 (a table name)
+    "WHERE t.film_id = {film} AND t.user_id = {user} LIMIT 1"
+)
+
 # The facts as SQL over the film aliased "f" and the viewer aliased "u" (PostgreSQL and SQLite alike), with
 # FACTS_JOINS in the FROM clause. Hand-written because this runs on every playlist and key request: building
 # the same query with the ORM cost ten times more than running it. The viewer has at most one approved
@@ -81,20 +89,18 @@ class Facts:
 # no rows. Planning this statement costs more than running it (about 1 ms on PostgreSQL against 0.3 ms):
 # the lean front (screening.door_backends) prepares it once per connection; Django's cursors bind
 # client-side and cannot, so the Django views (heartbeats, app-served segments) pay the planning.
-FACTS_SQL = """
-    EXISTS(SELECT 1 FROM account_emailaddress e
-           WHERE e.user_id = u.id AND e.verified AND LOWER(e.email) = LOWER(u.email)) AS email_verified,
-    EXISTS(SELECT 1 FROM mfa_authenticator a WHERE a.user_id = u.id AND a.type = 'totp') AS mfa,
+FACTS_SQL = f"""
+    {email_verified_sql("u")} AS email_verified,
+    {mfa_sql("u")} AS mfa,
     EXISTS(SELECT 1 FROM screening_accessrevocation r
            WHERE r.user_id = u.id AND r.lifted_at IS NULL
              AND (r.film_id = f.id OR r.film_id IS NULL)) AS revoked,
-    (SELECT t.organisation_id FROM festival_filmteammember t
-     WHERE t.film_id = f.id AND t.user_id = u.id LIMIT 1) AS team_org,
+    ({TEAM_ORGANISATION_SQL.format(film="f.id", user="u.id")}) AS team_org,
     acc.category, acc.organisation_id, o.country,
     ar.allowed_categories, ar.territory_mode, ar.territories, ar.max_plays_after_session,
     EXISTS(SELECT 1 FROM screening_audiencerules_blocked_organisations b
            WHERE b.audiencerules_id = ar.id AND b.organisation_id = acc.organisation_id) AS org_blocked
-"""
+"""  # noqa: S608 (SQL fragments and table names only; every value is a bound parameter)
 FACTS_JOINS = """
     LEFT JOIN accounts_accreditation acc
            ON acc.user_id = u.id AND acc.session_id = f.session_id AND acc.status = 'approved'
@@ -102,6 +108,14 @@ FACTS_JOINS = """
     LEFT JOIN screening_audiencerules ar ON ar.film_id = f.id
 """
 FACTS_COLUMNS = 12
+
+
+def team_organisation(*, user: User, film: Film) -> Organisation | None:
+    """The organisation ``user`` produces ``film`` for (the facts' ``team_org``), or None: the
+    organisation an audit entry names when a team member acts on the film's screener."""
+    subselect = TEAM_ORGANISATION_SQL.format(film="%s", user="%s")
+    team_org = RawSQL(subselect, [film.pk, user.pk])  # noqa: S611 (a constant statement, bound values)
+    return Organisation.objects.filter(pk=team_org).first()
 
 
 def _json_list(value: Any) -> list[str]:
@@ -142,68 +156,62 @@ def _facts(row: Sequence[Any]) -> Facts:
 
 
 def decide(facts: Facts, film: Film, user: User, at: dt.datetime, *, new_play: bool = False) -> Admission:
-    """Apply the rules, in order, to ``facts``; raise PlaybackRefused on the first that fails."""
-    if not facts.email_verified:
-        raise PlaybackRefused(Refusal("email_unverified", _("Verify your email address before continuing.")))
-    if not facts.mfa:
-        raise PlaybackRefused(
-            Refusal("mfa_required", _("Set up two-factor authentication (TOTP) before continuing."))
-        )
+    """Apply the rules, in order, to ``facts``; raise the first that fails (``Refusal.error()``:
+    a ``core.errors.DomainError`` carrying the refusal)."""
+    readiness = Readiness(email_verified=facts.email_verified, mfa_enabled=facts.mfa).refusal()
+    if readiness is not None:
+        raise readiness.error()
     if not user.is_active:
-        raise PlaybackRefused(not_found())
+        raise not_found().error()
     if facts.revoked:
-        raise PlaybackRefused(
-            Refusal("access_revoked", _("An admin has revoked your access to this screener."))
-        )
+        raise Refusal("access_revoked", _("An admin has revoked your access to this screener.")).error()
     if facts.team_org is not None:
         return Admission(organisation_id=facts.team_org, category=None)
     if user.is_staff:
         return Admission(organisation_id=None, category=None)
     session = film.session
     if session is None or facts.acc_category is None:
-        raise PlaybackRefused(not_found())
+        raise not_found().error()
     if not session.screening_window_open(at):
-        raise PlaybackRefused(Refusal("window_closed", _("The screening window of this session is closed.")))
+        raise Refusal("window_closed", _("The screening window of this session is closed.")).error()
     if facts.rules_categories and facts.acc_category not in facts.rules_categories:
-        raise PlaybackRefused(
-            Refusal(
-                "category_not_allowed", _("The producers have not opened this screener to your category.")
-            )
-        )
+        raise Refusal(
+            "category_not_allowed", _("The producers have not opened this screener to your category.")
+        ).error()
     if facts.org_blocked:
-        raise PlaybackRefused(
-            Refusal("organisation_blocked", _("The producers have not opened this screener to your company."))
-        )
+        raise Refusal(
+            "organisation_blocked", _("The producers have not opened this screener to your company.")
+        ).error()
     mode, territories = facts.rules_mode, facts.rules_territories
     if (mode == TerritoryMode.ALLOW and facts.acc_country not in territories) or (
         mode == TerritoryMode.BLOCK and facts.acc_country in territories
     ):
-        raise PlaybackRefused(
-            Refusal("territory_blocked", _("This screener is not available in your company's territory."))
-        )
+        raise Refusal(
+            "territory_blocked", _("This screener is not available in your company's territory.")
+        ).error()
     session_end = dt.datetime.combine(session.ends_on, dt.time.max, tzinfo=dt.UTC)
     if new_play and facts.rules_cap is not None and at > session_end:
         plays = PlaybackGrant.objects.filter(viewer=user, cut__film=film, created_at__gt=session_end).count()
         if plays >= facts.rules_cap:
-            raise PlaybackRefused(
-                Refusal("play_cap_reached", _("You have used every play allowed after the session."))
-            )
+            raise Refusal(
+                "play_cap_reached", _("You have used every play allowed after the session.")
+            ).error()
     return Admission(organisation_id=facts.acc_org, category=facts.acc_category)
 
 
 def admission(*, user: User, film: Film, at: dt.datetime | None = None, new_play: bool = False) -> Admission:
-    """Admit ``user`` to watch ``film`` now, or raise PlaybackRefused with the first rule that fails.
+    """Admit ``user`` to watch ``film`` now, or raise the refusal of the first rule that fails.
 
     ``new_play`` is true when a grant is about to be issued: only then does the cap on plays after the
     session count (a grant already issued is one of the plays).
     """
     if not user.is_authenticated:
-        raise PlaybackRefused(not_found())
+        raise not_found().error()
     with connection.cursor() as cursor:
         cursor.execute(ADMISSION_SQL, [user.pk, film.pk])
         row = cursor.fetchone()
     if row is None:
-        raise PlaybackRefused(not_found())
+        raise not_found().error()
     return decide(_facts(row), film, user, at or timezone.now(), new_play=new_play)
 
 
@@ -237,7 +245,7 @@ def grant_from_row(row: Sequence[Any] | None, db: BaseDatabaseWrapper, *, at: dt
     why; then every rule of ``decide`` applies. ``grant.viewer`` is the viewer as read in the same row.
     """
     if row is None:
-        raise PlaybackRefused(not_found())
+        raise not_found().error()
     grant = _instance(PlaybackGrant, GRANT_FIELDS, row, 0, db)
     offset = len(GRANT_FIELDS)
     grant.cut = _instance(Cut, CUT_FIELDS, row, offset, db)
@@ -252,9 +260,9 @@ def grant_from_row(row: Sequence[Any] | None, db: BaseDatabaseWrapper, *, at: dt
             "revoked": _("An admin has revoked your access to this screener."),
         }
         message = messages.get(grant.end_reason, _("This playback has ended: press play again."))
-        raise PlaybackRefused(Refusal(f"grant_{grant.end_reason or 'ended'}", message))
+        raise Refusal(f"grant_{grant.end_reason or 'ended'}", message).error()
     if grant.expires_at <= at:
-        raise PlaybackRefused(Refusal("grant_expired", _("This playback has expired: press play again.")))
+        raise Refusal("grant_expired", _("This playback has expired: press play again.")).error()
     decide(_facts(row), film, viewer, at)
     return grant
 
@@ -275,7 +283,6 @@ GRANT_FIELDS = _concrete(
         "expires_at",
         "ended_at",
         "end_reason",
-        "key_fetches",
     ],
 )
 CUT_FIELDS = _concrete(

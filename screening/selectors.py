@@ -1,32 +1,71 @@
-"""Reads for screeners: the film's current cut and the viewing report."""
+"""Reads for screeners: the films one manages and their cuts, the packaging jobs to requeue, the viewing
+report. A selector never writes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Accreditation, User
 from accounts.policy import is_festival_admin
 from festival.extensions import FilmAction
 from festival.models import Film
-from screening.models import Cut, CutStatus, PlaybackGrant, SegmentFetch
+from festival.policy import films_of_team, may_manage_film
+from screening.models import AudienceRules, Cut, CutStatus, PlaybackGrant, SegmentFetch, Upload, UploadStatus
+from screening.storage import UploadedPart, media_store
+
+# A packaging job that touched its cut within this many seconds is alive on some worker.
+STALL_SECONDS = 90
 
 
 def films_managed_by(*, user: User) -> QuerySet[Film]:
     """Films whose screener ``user`` manages: those of their producer team, or every film for an admin
-    (``services.require_team`` decides the same)."""
+    (``festival.policy.require_film_manager`` decides the same)."""
     if is_festival_admin(user):
         return Film.objects.all()
-    return Film.objects.filter(team_members__user=user).distinct()
+    return films_of_team(user)
 
 
 def current_cut(*, film: Film) -> Cut | None:
     """The newest published cut; older cuts stay for the record."""
     return Cut.objects.filter(film=film).filter(status=CutStatus.READY).order_by("-number").first()
+
+
+def film_cuts(*, film: Film) -> QuerySet[Cut]:
+    """Every cut of the film, newest first."""
+    return Cut.objects.filter(film=film).order_by("-number")
+
+
+def audience_rules_of(*, film: Film) -> AudienceRules | None:
+    return AudienceRules.objects.filter(film=film).first()
+
+
+def uploaded_parts(*, upload: Upload) -> list[UploadedPart]:
+    """The parts the store holds of an open upload (what a resuming browser skips); none once closed."""
+    if upload.status != UploadStatus.OPEN:
+        return []
+    return media_store().multipart_parts(upload.cut.source_key, upload.storage_upload_id)
+
+
+def packaging_alive(cut: Cut) -> bool:
+    """A job that touched its cut recently is running on some worker: leave it alone."""
+    return cut.progress_at is not None and (timezone.now() - cut.progress_at).total_seconds() < STALL_SECONDS
+
+
+def stalled_cut_ids(*, older_than_s: int = STALL_SECONDS) -> list[int]:
+    """Cuts whose worker died: PROCESSING without progress for a while, or QUEUED and forgotten."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
+    return list(
+        Cut.objects.filter(
+            Q(status=CutStatus.PROCESSING, progress_at__lt=cutoff)
+            | Q(status=CutStatus.QUEUED, queued_at__lt=cutoff)
+        ).values_list("pk", flat=True)
+    )
 
 
 @dataclass
@@ -123,7 +162,7 @@ def film_screener_actions(film: Film, user: User) -> list[FilmAction]:
         actions.append(
             FilmAction(_("Watch the screener"), reverse("screening:watch", args=[film.pk]), primary=True)
         )
-    if is_festival_admin(user) or film.team_members.filter(user=user).exists():
+    if may_manage_film(user, film.pk):
         actions.append(
             FilmAction(_("Screener and viewing reports"), reverse("screening:manage", args=[film.pk]))
         )

@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from screening import storage_views
+from screening.views import storage
 
 app_name = "screening_storage"
 
 urlpatterns = [
-    path("blob/<path:key>", storage_views.blob, name="blob"),
-    path("upload-part/<str:upload_id>/<int:n>", storage_views.upload_part, name="upload-part"),
+    path("blob/<path:key>", storage.blob, name="blob"),
+    path("upload-part/<str:upload_id>/<int:n>", storage.upload_part, name="upload-part"),
 ]

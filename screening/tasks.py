@@ -1,204 +1,35 @@
-"""The packaging job: probe the upload, build the encrypted HLS ladder, publish it all at once.
+"""Celery entry points for screeners: parse, call one service (docs/architecture.md).
 
-The task is idempotent and safe to run again: a worker that dies mid-job leaves the cut PROCESSING and
-unpublished; the message is redelivered (acks_late) or the stalled cut is requeued when a worker starts,
-and the job starts over from the source file. Files go to the store first; the cut becomes READY in one
-transaction afterwards, so viewers never see a half-published ladder.
+Web processes import this module to queue jobs, so it loads no job itself: each task imports its
+service when it runs, in the worker. The packaging job (``services.packaging``: PyAV, numpy, OpenCV) and
+the trace job (``forensics.trace_job``: the detector) add some 40 MB to a process; the imports below that
+do so are the only function-local imports here, and say so.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import shutil
-import tempfile
-import time
-from pathlib import Path
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
-from screening.media.binary import ffmpeg_binary
-from screening.media.errors import MediaRejected, PackagingCancelled, PackagingFailed
-from screening.media.keys import new_content_key
-from screening.media.ladder import plan_ladder
-from screening.media.package import package_hls
-from screening.media.probe import probe
-from screening.models import Cut, CutStatus
-from screening.services import cut_transition
-from screening.storage import content_type_for, media_store
+from screening.selectors import STALL_SECONDS, stalled_cut_ids
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 3
-
-
-class _Progress:
-    """Writes progress to the cut at most once a second (the page polls it; the DB is the truth)."""
-
-    def __init__(self, cut_id: int) -> None:
-        self.cut_id = cut_id
-        self.last = 0.0
-
-    def __call__(self, percent: float, stage: str) -> None:
-        now = time.monotonic()
-        if now - self.last >= 1.0 or percent >= 100:
-            self.last = now
-            Cut.objects.filter(pk=self.cut_id).update(
-                progress=round(percent, 1), stage=stage, progress_at=timezone.now()
-            )
-
-    def cancelled(self) -> bool:
-        return bool(Cut.objects.filter(pk=self.cut_id).values_list("cancel_requested", flat=True).first())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def package_cut(cut_id: int) -> str:
-    with transaction.atomic():
-        cut = Cut.objects.select_for_update().get(pk=cut_id)
-        if cut.status not in (CutStatus.QUEUED, CutStatus.PROCESSING):
-            return f"nothing to do: {cut.status}"
-        if cut.status == CutStatus.PROCESSING and _alive(cut):
-            return "already running elsewhere"
-        if cut.attempts >= MAX_ATTEMPTS:
-            cut_transition(
-                cut=cut,
-                to=CutStatus.FAILED,
-                actor=None,
-                failure_code="worker_lost",
-                failure_reason="Packaging stopped three times; upload the file again.",
-            )
-            return "failed: too many attempts"
-        cut = cut_transition(
-            cut=cut,
-            to=CutStatus.PROCESSING,
-            actor=None,
-            data={"attempt": cut.attempts + 1},
-            attempts=cut.attempts + 1,
-            started_at=timezone.now(),
-            progress_at=timezone.now(),
-            progress=0,
-            stage="probing",
-        )
-    work = Path(tempfile.mkdtemp(prefix=f"cut-{cut.pk}-"))
-    try:
-        return _package(cut, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    """Package and publish a cut (``services.packaging.cut_package``); safe to run again."""
+    from screening.services.packaging import cut_package  # the media pipeline: worker processes only
 
-
-STALL_SECONDS = 90
-
-
-def _alive(cut: Cut) -> bool:
-    """A job that touched its cut recently is running on some worker: leave it alone."""
-    return cut.progress_at is not None and (timezone.now() - cut.progress_at).total_seconds() < STALL_SECONDS
-
-
-def _package(cut: Cut, work: Path) -> str:
-    store = media_store()
-    progress = _Progress(cut.pk)
-    source = work / "source"
-    store.download(cut.source_key, source)
-    try:
-        facts = probe(
-            source,
-            max_duration_s=settings.SCREENING_MAX_DURATION_SECONDS,
-            max_bytes=settings.SCREENING_MAX_UPLOAD_BYTES,
-        )
-        renditions = plan_ladder(facts.video.width, facts.video.height)
-        content_key = new_content_key()
-        out = work / "out"
-        result = package_hls(
-            source,
-            out,
-            renditions=renditions,
-            key=content_key,
-            segment_seconds=cut.segment_seconds,
-            ffmpeg=ffmpeg_binary(settings.FFMPEG_BINARY or None),
-            on_progress=progress,
-            should_cancel=progress.cancelled,
-            duration_s=facts.duration_s,
-        )
-        progress(100, "publishing")
-        store.delete_prefix(cut.media_prefix)  # leftovers of an attempt that died mid-upload
-        for relative in result.files:
-            store.put_file(cut.media_prefix + relative, out / relative, content_type_for(relative))
-    except MediaRejected as rejected:
-        return _fail(cut, rejected.code, rejected.message)
-    except PackagingCancelled:
-        return _cancel(cut)
-    except PackagingFailed as failed:
-        logger.warning("packaging cut %s failed: %s", cut.pk, failed)
-        return _fail(cut, "packaging_failed", str(failed))
-    from screening.keyring import seal
-
-    with transaction.atomic():
-        locked = Cut.objects.select_for_update().get(pk=cut.pk)
-        if locked.cancel_requested:
-            store.delete_prefix(cut.media_prefix)
-            cut_transition(cut=locked, to=CutStatus.CANCELLED, actor=None)
-            return "cancelled"
-        cut_transition(
-            cut=locked,
-            to=CutStatus.READY,
-            actor=None,
-            data={"duration_s": round(facts.duration_s, 3), "renditions": [r.name for r in renditions]},
-            duration_s=facts.duration_s,
-            width=facts.video.width,
-            height=facts.video.height,
-            renditions=[
-                {
-                    "name": r.name,
-                    "width": r.width,
-                    "height": r.height,
-                    "bandwidth": r.video_bitrate_k * 1000 + r.audio_bitrate_k * 1000,
-                }
-                for r in renditions
-            ],
-            segment_count=result.renditions[0].segment_count if result.renditions else 0,
-            sealed_key=seal(content_key),
-            progress=100,
-            stage="published",
-            published_at=timezone.now(),
-        )
-    return "published"
-
-
-def _fail(cut: Cut, code: str, reason: str) -> str:
-    with transaction.atomic():
-        cut_transition(
-            cut=cut,
-            to=CutStatus.FAILED,
-            actor=None,
-            data={"code": code},
-            failure_code=code,
-            failure_reason=reason,
-            stage="failed",
-        )
-    return f"failed: {code}"
-
-
-def _cancel(cut: Cut) -> str:
-    media_store().delete_prefix(cut.media_prefix)
-    with transaction.atomic():
-        cut_transition(cut=cut, to=CutStatus.CANCELLED, actor=None, stage="cancelled")
-    return "cancelled"
+    return cut_package(cut_id=int(cut_id))
 
 
 def requeue_stalled(*, older_than_s: int = STALL_SECONDS) -> int:
-    """Requeue cuts whose worker died: PROCESSING without progress for a while, or QUEUED and forgotten."""
-    from django.db.models import Q
-
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
-    stalled = Cut.objects.filter(
-        Q(status=CutStatus.PROCESSING, progress_at__lt=cutoff)
-        | Q(status=CutStatus.QUEUED, queued_at__lt=cutoff)
-    ).values_list("pk", flat=True)
+    """Queue again the cuts whose worker died (``selectors.stalled_cut_ids``); returns how many."""
     count = 0
-    for cut_id in stalled:
+    for cut_id in stalled_cut_ids(older_than_s=older_than_s):
         package_cut.delay(cut_id)
         count += 1
     return count
@@ -214,7 +45,7 @@ def _requeue_on_worker_start(**_kwargs: object) -> None:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def trace_leak(trace_id: str) -> str:
-    """A leak trace (``screening.forensics.tracing``); safe to run again after a lost worker."""
-    from screening.forensics.tracing import trace_run
+    """A leak trace (``forensics.trace_job.trace_run``); safe to run again after a lost worker."""
+    from screening.forensics.trace_job import trace_run  # the detector: worker processes only
 
-    return str(trace_run(trace_id).result)
+    return str(trace_run(trace_id=str(trace_id)).result)

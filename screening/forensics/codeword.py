@@ -2,7 +2,7 @@
 
 **The codeword.** Grant ``g`` receives, for segment ``i`` of the cut's timeline, variant B when bit ``i``
 of its codeword is 1 and variant A when it is 0. The codeword is HMAC-SHA256 in counter mode, keyed by
-the cut's codeword secret (``mark.codeword_secret``): block ``j`` is
+the cut's codeword secret (``variants.codeword_secret``): block ``j`` is
 ``HMAC(secret, b"codeword|" + g.bytes + b"|%d" % j)`` and holds segments ``256 j`` to ``256 j + 255``.
 Bits are read **most significant first** (``numpy.unpackbits`` order, and the big-endian bit addressing of
 ETSI TS 104 002): segment ``i`` is bit ``7 - i % 8`` of byte ``(i % 256) // 8`` of block ``i // 256``.
@@ -36,8 +36,6 @@ but this plain random code is not a Tardos code and makes no promise against lar
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import uuid
 from collections.abc import Hashable, Mapping, Sequence
@@ -47,47 +45,27 @@ from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
-SECRET_BYTES = 32
-BLOCK_BITS = 256  # one HMAC-SHA256 output
-# A decision weaker than this is an erasure. Why 3: an erasure is free (the segment simply does not count)
-# while a coin-flip decision costs evidence (it adds 1 to n and, for the guilty grant, only 1/2 to k on
-# average). A segment that carries no readable mark (a cut-away, black, a damaged passage) gives a z-score
-# near N(0, 1); |z| >= 3 lets 0.27 % of those through, |z| >= 2 would let 4.6 %. A readable segment of a
-# plausible leak reads far above 3 (docs/forensics.md). The threshold affects only the power of a trace,
-# never its false-naming rate, which is exact whatever the decisions are.
-CONFIDENT_Z = 3.0
+from screening.forensics.variants import (
+    BLOCK_BITS,
+    CONFIDENT_Z,
+    check_codeword_secret,
+    codeword_block,
+)
+from screening.forensics.variants import variant_for as variant_for  # one of this module's names too
+
 DEFAULT_THRESHOLD = 1e-6
 
 K = TypeVar("K", bound=Hashable)
 Reason = Literal["named", "too_short", "too_damaged", "no_match", "no_grants"]
 
 
-def _check_secret(secret: bytes) -> None:
-    if not isinstance(secret, bytes) or len(secret) != SECRET_BYTES:
-        raise ValueError("The codeword secret is the 32 bytes of mark.codeword_secret(content_key).")
-
-
-def _block(secret: bytes, grant_id: uuid.UUID, block: int) -> bytes:
-    return hmac.new(secret, b"codeword|" + grant_id.bytes + b"|%d" % block, hashlib.sha256).digest()
-
-
-def variant_for(secret: bytes, grant_id: uuid.UUID, index: int) -> str:
-    """ "a" or "b": the variant of segment ``index`` that grant ``grant_id`` receives (one HMAC)."""
-    _check_secret(secret)
-    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-        raise ValueError(f"A segment index is an integer >= 0, not {index!r}.")
-    position = index % BLOCK_BITS
-    byte = _block(secret, grant_id, index // BLOCK_BITS)[position // 8]
-    return "b" if (byte >> (7 - position % 8)) & 1 else "a"
-
-
 def codeword(secret: bytes, grant_id: uuid.UUID, length: int) -> np.ndarray:
     """The first ``length`` bits of ``grant_id``'s codeword, uint8 0 (A) / 1 (B); ``variant_for`` bit for
     bit. A 3,600-segment codeword is 15 HMACs."""
-    _check_secret(secret)
+    check_codeword_secret(secret)
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
         raise ValueError(f"A codeword length is an integer >= 0, not {length!r}.")
-    stream = b"".join(_block(secret, grant_id, block) for block in range(-(-length // BLOCK_BITS)))
+    stream = b"".join(codeword_block(secret, grant_id, block) for block in range(-(-length // BLOCK_BITS)))
     return np.unpackbits(np.frombuffer(stream, np.uint8))[:length]
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.live import PollingConsumer
 from accounts.models import User
 from accounts.policy import account_readiness, is_festival_admin
-from accounts.live import PollingConsumer
 from screening.forensics.selectors import trace_state
 from screening.models import LeakTrace
 

@@ -1,4 +1,5 @@
-"""The picture mark that tells variant A of a segment from variant B, and the keys derived for it.
+"""The picture mark that tells variant A of a segment from variant B (numpy and OpenCV: the packaging and
+trace jobs load it, never a web process; the keys and names derived for each variant are in ``variants``).
 
 Method: a keyed, smooth, low-frequency luma pattern, added antipodally during the first third of every
 segment (the *window*): variant A carries ``-P_i``, variant B ``+P_i``, where ``P_i`` is drawn afresh for
@@ -22,8 +23,8 @@ Why this method (docs/forensics.md has the measurements):
 * **Cheap.** Only the window differs, so variant B encodes a third of the frames (share of decoding and
   scaling with A: all of it); ``screening.media.tsplice`` swaps B's window into A's segment.
 
-Every secret here is derived from the cut's content key (sealed at rest, ``screening.keyring``), so a
-cut carries no second secret: its mark patterns, per-segment content keys and object names.
+Every secret is derived from the cut's content key (``variants``), so a cut carries no second secret:
+its mark patterns, per-segment content keys and object names.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# The keys and names derived from the content key are ``variants``' (standard library only, for the
+# doors); they are this module's names too, as the packager and the detector know them.
+from screening.forensics.variants import VARIANTS as VARIANTS
+from screening.forensics.variants import codeword_secret as codeword_secret
+from screening.forensics.variants import mark_secret as mark_secret
+from screening.forensics.variants import object_name as object_name
+from screening.forensics.variants import segment_key as segment_key
+
 GRID_W, GRID_H = 32, 18  # random cells across and down the frame, whatever its aspect ratio
 PATTERN_W, PATTERN_H = 64, 36  # the pattern stream's frame: the cells smoothly interpolated
 AMPLITUDE = 1.6  # grey levels at a cell's centre: about 1.3 levels RMS once interpolated (PSNR 45.9 dB)
@@ -43,44 +52,11 @@ NEUTRAL = 128  # the pattern stream's zero (ffmpeg's grainmerge adds value - 128
 FRAMES_PER_SEGMENT = 3  # the pattern stream carries the window's pattern, then two neutral frames
 WINDOW_SHARE = 1 / FRAMES_PER_SEGMENT
 EDGE_S = 0.001  # boundaries are taken 1 ms early, so a frame exactly on one falls after it everywhere
-VARIANTS = ("a", "b")
 
 
 def window_seconds(segment_seconds: int) -> float:
     """How long the marked window at the start of every segment lasts."""
     return segment_seconds * WINDOW_SHARE
-
-
-def _derive(content_key: bytes, label: bytes) -> bytes:
-    return hmac.new(content_key, b"forensics|" + label, hashlib.sha256).digest()
-
-
-def mark_secret(content_key: bytes) -> bytes:
-    return _derive(content_key, b"mark")
-
-
-def codeword_secret(content_key: bytes) -> bytes:
-    return _derive(content_key, b"codeword")
-
-
-def segment_key(content_key: bytes, index: int, variant: str) -> bytes:
-    """The AES-128 key of one variant of segment ``index`` (the same in every rendition). A viewer never
-    holds a key that opens any other segment, nor can tell from keys which variant they received."""
-    _check_variant(variant)
-    return _derive(content_key, b"segment-key|%d|%s" % (index, variant.encode()))[:16]
-
-
-def object_name(content_key: bytes, rendition: str, index: int, variant: str) -> str:
-    """The stored file name of one variant of a segment: the index for people reading the store, and a
-    keyed tag that tells nobody without the key which variant it is (presigned URLs show the name)."""
-    _check_variant(variant)
-    tag = _derive(content_key, b"name|%s|%d|%s" % (rendition.encode(), index, variant.encode()))
-    return f"seg_{index:05d}_{tag[:10].hex()}.ts"
-
-
-def _check_variant(variant: str) -> None:
-    if variant not in VARIANTS:
-        raise ValueError(f"A variant is 'a' or 'b', not {variant!r}.")
 
 
 def pattern_cells(secret: bytes, index: int) -> np.ndarray:

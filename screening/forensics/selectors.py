@@ -1,7 +1,7 @@
 """Reads for the admins' leak-trace pages (docs/forensics.md): which traces to list, what a trace concluded
 in words and numbers, and the geometry of its evidence chart.
 
-A trace's ``evidence`` is JSON written by ``tracing.trace_run``; a failed trace, a file that is not a
+A trace's ``evidence`` is JSON written by ``trace_job.trace_run``; a failed trace, a file that is not a
 video or a copy of another film leaves most of its keys out, and an old trace may hold fewer keys than
 today's code writes. So every read here treats every key as possibly missing or of the wrong type, and
 shows what is there rather than failing the page of an accusation.
@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 
 from festival.models import Film
-from screening.forensics.codeword import CONFIDENT_Z
+from screening.forensics.variants import CONFIDENT_Z
 from screening.models import AccessRevocation, LeakTrace, PlaybackGrant, TraceResult, TraceStatus
 
 # The stages ``tracing`` and ``detect`` report while a trace runs, in words for the page and its socket.

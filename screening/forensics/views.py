@@ -40,7 +40,7 @@ from core.middleware import Refusal, UntrustedInputMiddleware, raw_body_allowed,
 from core.params import int_param
 from core.text import FORBIDDEN
 from screening.forensics import selectors, tracing
-from screening.forensics.codeword import CONFIDENT_Z
+from screening.forensics.variants import CONFIDENT_Z
 from screening.models import LeakTrace, TraceResult, TraceStatus
 
 View = Callable[..., HttpResponse]

@@ -20,8 +20,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from screening.forensics import mark
-from screening.forensics.codeword import variant_for
+from screening.forensics.variants import codeword_secret, object_name, segment_key, variant_for
 from screening.keyring import seal
 from screening.media.binary import ffmpeg_binary
 from screening.media.keys import new_content_key
@@ -45,18 +44,18 @@ class Packaged:
 
 def served_variant(packaged: Packaged, grant_id: Any, index: int) -> str:
     """The variant ("a"/"b") of segment ``index`` a grant must receive: its codeword's symbol."""
-    return variant_for(mark.codeword_secret(packaged.key), uuid.UUID(str(grant_id)), index)
+    return variant_for(codeword_secret(packaged.key), uuid.UUID(str(grant_id)), index)
 
 
 def expected_key(packaged: Packaged, grant_id: Any, index: int) -> bytes:
     """The key the key door must give a grant for segment ``index``."""
-    return mark.segment_key(packaged.key, index, served_variant(packaged, grant_id, index))
+    return segment_key(packaged.key, index, served_variant(packaged, grant_id, index))
 
 
 def expected_segment(packaged: Packaged, grant_id: Any, rendition: str, index: int) -> bytes:
     """The stored bytes the segment door must give a grant for one segment."""
     variant = served_variant(packaged, grant_id, index)
-    return (packaged.out / rendition / mark.object_name(packaged.key, rendition, index, variant)).read_bytes()
+    return (packaged.out / rendition / object_name(packaged.key, rendition, index, variant)).read_bytes()
 
 
 def door_index(url: str) -> int:
@@ -66,22 +65,27 @@ def door_index(url: str) -> int:
     return int(match.group(1))
 
 
-@pytest.fixture(scope="session")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
-    folder = tmp_path_factory.mktemp("ladder")
-    ffmpeg = ffmpeg_binary()
-    source = make_clip(ffmpeg, folder / "clip.mp4", width=640, height=360, seconds=6)
+def package_clip(source: Path, out: Path, *, seconds: int) -> Packaged:
+    """``source`` packaged by the real packager, as a cut is: its 640x360 ladder in 2 s segments, both
+    forensic variants, under a new content key."""
     key = new_content_key()
     result = package_hls(
         source,
-        folder / "out",
+        out,
         renditions=plan_ladder(640, 360),
         key=key,
         segment_seconds=2,
-        ffmpeg=ffmpeg,
-        duration_s=6.0,
+        ffmpeg=ffmpeg_binary(),
+        duration_s=float(seconds),
     )
-    return Packaged(source=source, out=folder / "out", key=key, result=result)
+    return Packaged(source=source, out=out, key=key, result=result)
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    folder = tmp_path_factory.mktemp("ladder")
+    source = make_clip(ffmpeg_binary(), folder / "clip.mp4", width=640, height=360, seconds=6)
+    return package_clip(source, folder / "out", seconds=6)
 
 
 @pytest.fixture

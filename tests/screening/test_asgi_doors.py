@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.middleware import IDLE_KEY
 from config.asgi import application
-from screening import services
+from screening import pace, services
 from screening.asgi import front_enabled
 from screening.door_backends import close_door_backends
 from screening.models import Cut, PlaybackGrant
@@ -305,7 +305,7 @@ async def test_key_fetches_are_counted_where_django_reads_them(front: None, setu
         urls = await _front_doors(http, grant)
         assert await _served_by_the_front(http, urls["key"])
         assert await _served_by_the_front(http, urls["key"])
-    counter = services.key_fetch_counter(grant["grant"])
+    counter = pace.key_fetch_counter(grant["grant"])
     assert await sync_to_async(cache.get)(counter) == 2
 
 

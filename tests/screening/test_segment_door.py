@@ -134,7 +134,7 @@ def test_segments_beyond_the_burst_are_refused_and_recorded(world: World, cut: C
         assert client.get(segment).status_code == 429
     row = PaceRefusal.objects.get(grant_id=grant["grant"])
     assert row.door == "segment" and row.refusals >= 1
-    entry = AuditEntry.objects.filter(action="screening.pace_exceeded").get()
+    entry = AuditEntry.objects.filter(action="pace.exceeded").get()
     assert entry.actor_id == world.pro.pk and entry.data["door"] == "segment"
     # Only accepted fetches are the viewer's record.
     client.post(grant["heartbeat_url"], data={}, content_type="application/json")

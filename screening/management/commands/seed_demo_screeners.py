@@ -3,7 +3,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from screening.demo import demo_films, demo_progress, leak_demo_film, leaked_copy_path, seed_demo_screeners
+from screening.demo import (
+    demo_films,
+    demo_progress,
+    has_team,
+    leak_demo_film,
+    leaked_copy_path,
+    seed_demo_screeners,
+)
 from screening.models import Cut, CutStatus
 
 LEAK_WAIT_S = 300  # the leaked copy is made after its film's screener is ready
@@ -35,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError("--limit must be 0 or more.")
         films = demo_films()[:limit] if limit is not None else demo_films()
         if options["follow"]:
-            self._follow([film for film in films if film.team_members.exists()], options["interval"])
+            self._follow([film for film in films if has_team(film)], options["interval"])
             return
         count = seed_demo_screeners(films=films, background=not options["now"])
         if options["now"]:

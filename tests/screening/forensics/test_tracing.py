@@ -25,12 +25,9 @@ from screening.forensics import mark
 from screening.forensics.codeword import variant_for
 from screening.forensics.tracing import trace_request, trace_revoke
 from screening.media.binary import ffmpeg_binary
-from screening.media.keys import new_content_key
-from screening.media.ladder import plan_ladder
-from screening.media.package import package_hls
 from screening.models import Cut, LeakTrace, TraceResult, TraceStatus
 from tests.conftest import World, accredit, make_user
-from tests.screening.conftest import DEVICE, Packaged, publish, viewer_client
+from tests.screening.conftest import DEVICE, Packaged, package_clip, publish, viewer_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.xdist_group("forensics")]
 
@@ -64,18 +61,7 @@ def rich_clip(path: Path, seconds: int) -> Path:
 @pytest.fixture(scope="session")
 def marked(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     folder = tmp_path_factory.mktemp("marked")
-    source = rich_clip(folder / "source.mp4", SECONDS)
-    key = new_content_key()
-    result = package_hls(
-        source,
-        folder / "out",
-        renditions=plan_ladder(640, 360),
-        key=key,
-        segment_seconds=2,
-        ffmpeg=ffmpeg_binary(),
-        duration_s=float(SECONDS),
-    )
-    return Packaged(source=source, out=folder / "out", key=key, result=result)
+    return package_clip(rich_clip(folder / "source.mp4", SECONDS), folder / "out", seconds=SECONDS)
 
 
 def other_clip(path: Path, seconds: int) -> Path:
@@ -176,8 +162,8 @@ def test_a_copy_saved_through_the_doors_is_traced_to_its_viewing_and_no_other(
     assert other_row["p_family"] > 1e-3  # the other viewer is nowhere near
     assert len(trace.evidence["decisions"]) >= SECONDS // 2 - 2
     actions = list(AuditEntry.objects.filter(target_id=str(trace.pk)).values_list("action", flat=True))
-    assert actions == ["screening.leak_trace_requested", "screening.leak_traced"]
-    traced = AuditEntry.objects.get(action="screening.leak_traced")
+    assert actions == ["leak_trace.requested", "leak_trace.completed"]
+    traced = AuditEntry.objects.get(action="leak_trace.completed")
     assert traced.data["result"] == "named" and traced.data["named"][0]["grant"] == watched["leaker"]
 
     # The admin revokes the named viewer: every door refuses them, for segments of both variants.
@@ -243,5 +229,5 @@ def test_only_ready_admins_may_trace_and_bad_files_change_nothing(world: World, 
         trace_request(admin=world.admin, film=world.film, path=video, name="bad\0name.mp4")
     assert (
         not LeakTrace.objects.exists()
-        and not AuditEntry.objects.filter(action__startswith="screening.leak").exists()
+        and not AuditEntry.objects.filter(action__startswith="leak_trace.").exists()
     )

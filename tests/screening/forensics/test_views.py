@@ -2,7 +2,7 @@
 named viewer, the JSON export, and the evidence chart's geometry (docs/forensics.md).
 
 The trace job itself (the detector and the scorer) is tested elsewhere; here traces are filed through the
-page and their outcome is written as ``tracing.trace_run`` writes it.
+page and their outcome is written as ``trace_job.trace_run`` writes it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from screening.forensics import selectors, tracing
-from screening.forensics.codeword import CONFIDENT_Z
+from screening.forensics import selectors, trace_job, tracing
+from screening.forensics.variants import CONFIDENT_Z
 from screening.models import (
     AccessRevocation,
     Cut,
@@ -246,17 +246,17 @@ def test_an_upload_files_the_copy_on_disk_and_queues_its_trace(
     assert (trace.suspect_name, trace.suspect_size) == ("leak copy.mkv", len(SUSPECT))
     assert trace.suspect_sha256 == hashlib.sha256(SUSPECT).hexdigest()
     assert _stored(trace.suspect_key) == SUSPECT  # kept as evidence
-    entry = AuditEntry.objects.get(action="screening.leak_trace_requested")
+    entry = AuditEntry.objects.get(action="leak_trace.requested")
     assert entry.data["sha256"] == trace.suspect_sha256
 
     # The queued job is the trace of this very trace (CELERY_TASK_ALWAYS_EAGER runs it when committed).
     ran: list[str] = []
 
-    def run(trace_id: Any, **_: Any) -> LeakTrace:
+    def run(*, trace_id: Any, **_: Any) -> LeakTrace:
         ran.append(str(trace_id))
         return trace
 
-    monkeypatch.setattr(tracing, "trace_run", run)
+    monkeypatch.setattr(trace_job, "trace_run", run)
     assert len(callbacks) == 1
     callbacks[0]()
     assert ran == [str(trace.id)]
@@ -317,7 +317,7 @@ def test_bad_input_is_refused_clearly_and_files_nothing(
     assert response.status_code == status
     assert message in response.content.decode()
     assert not LeakTrace.objects.exists()
-    assert not AuditEntry.objects.filter(action__startswith="screening.leak").exists()
+    assert not AuditEntry.objects.filter(action__startswith="leak_trace.").exists()
     assert media_store().list_prefix(tracing.SUSPECT_PREFIX) == []
 
 
@@ -451,7 +451,7 @@ def test_revoking_the_named_viewer_ends_their_access_now_and_is_audited(
     assert str(leak["trace"].id) in revocation.reason
     leak["guilty"].refresh_from_db()
     assert leak["guilty"].end_reason == GrantEnd.REVOKED and leak["guilty"].ended_at is not None
-    entry = AuditEntry.objects.get(action="screening.access_revoked")
+    entry = AuditEntry.objects.get(action="access.revoked")
     assert entry.actor == world.admin and entry.data["film_id"] is None
     # The page now says so instead of offering the button again.
     assert "Access revoked on" in response.content.decode()
@@ -467,7 +467,7 @@ def test_only_a_named_confirmed_viewing_is_revoked(world: World, leak: dict[str,
     assert response.status_code == 200
     assert 'class="message error"' in response.content.decode()
     assert not AccessRevocation.objects.exists()
-    assert not AuditEntry.objects.filter(action="screening.access_revoked").exists()
+    assert not AuditEntry.objects.filter(action="access.revoked").exists()
 
 
 def test_revoke_takes_only_post(world: World, leak: dict[str, Any]) -> None:

@@ -25,14 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from screening.storage import (
-    S3_MIN_PART_BYTES,
-    InvalidParts,
-    ObjectNotFound,
-    S3MediaStore,
-    UploadNotFound,
-    media_store,
-)
+from screening.storage import InvalidParts, ObjectNotFound, S3MediaStore, UploadNotFound, media_store
+from screening.storage.base import S3_MIN_PART_BYTES
 from tests.screening.storage.conftest import Moto, admin_client
 
 

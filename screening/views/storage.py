@@ -26,8 +26,8 @@ from screening.storage import (
     PartTooLarge,
     UploadNotFound,
     content_type_for,
+    local_store,
     max_part_bytes,
-    media_store,
 )
 
 TEXT = "text/plain; charset=utf-8"
@@ -44,20 +44,17 @@ def _not_found() -> HttpResponse:
     return _text(404, gettext("Not found."))
 
 
-def _signature_refusal(path: str, query: QueryDict, *, extra: str) -> HttpResponse | None:
-    """None when ``query`` carries a valid, unexpired signature of ``path`` and ``extra``."""
+def _signed_local_store(path: str, query: QueryDict, *, extra: str) -> LocalMediaStore | HttpResponse:
+    """The local store when ``query`` carries a valid, unexpired signature of ``path`` and ``extra``;
+    otherwise the refusal to answer (an expired link says so; anything else is a plain 404)."""
     try:
         verify_path(path, exp=query.get("exp", ""), sig=query.get("sig", ""), extra=extra)
     except SignatureExpired:
         return _text(403, gettext("This link has expired. Reload the page to get a new one."))
     except SignatureInvalid:
         return _not_found()
-    return None
-
-
-def _local_store() -> LocalMediaStore | None:
-    store = media_store()
-    return store if isinstance(store, LocalMediaStore) else None
+    store = local_store()
+    return store if store is not None else _not_found()
 
 
 @require_GET
@@ -66,12 +63,9 @@ def blob(request: HttpRequest, key: str) -> HttpResponseBase:
     content_type = request.GET.get("ct", "")
     # The path is rebuilt from the key, so how the client percent-encoded it does not matter.
     path = reverse("screening_storage:blob", kwargs={"key": key})
-    refusal = _signature_refusal(path, request.GET, extra=content_type)
-    if refusal is not None:
-        return refusal
-    store = _local_store()
-    if store is None:
-        return _not_found()
+    store = _signed_local_store(path, request.GET, extra=content_type)
+    if isinstance(store, HttpResponse):
+        return store
     try:
         handle = store.open_file(key)
     except (ObjectNotFound, ValueError):
@@ -109,12 +103,9 @@ def upload_part(request: HttpRequest, upload_id: str, n: int) -> HttpResponse:
     """
     key = request.GET.get("key", "")
     path = reverse("screening_storage:upload-part", kwargs={"upload_id": upload_id, "n": n})
-    refusal = _signature_refusal(path, request.GET, extra=key)
-    if refusal is not None:
-        return refusal
-    store = _local_store()
-    if store is None:
-        return _not_found()
+    store = _signed_local_store(path, request.GET, extra=key)
+    if isinstance(store, HttpResponse):
+        return store
     if not 1 <= n <= MAX_PARTS:
         return _text(400, gettext("Part numbers go from 1 to %(max)s.") % {"max": MAX_PARTS})
     length = _content_length(request)

@@ -1,7 +1,9 @@
 """Playback doors (player page, grant, playlists, key, segments, heartbeat): parse, check, render.
 
 Every response here is private and uncacheable (Cache-Control: no-store, set by the security middleware
-for signed-in users and forced again below for the media doors).
+for signed-in users and forced again below for the media doors). Under ASGI on PostgreSQL every door GET
+is answered by the lean front (``screening.asgi``) before Django; these views serve the embedded default,
+WSGI and the test client, with the same doors (``screening.doors``).
 """
 
 from __future__ import annotations
@@ -13,57 +15,72 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import (
-    FileResponse,
-    HttpRequest,
-    HttpResponse,
-    JsonResponse,
-)
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import ready_required
 from accounts.permissions import acting_user
 from audit.middleware import request_client_ip
-from core.errors import DomainError
+from core.errors import DomainError, Refusal
 from festival.models import Film
 from screening import services
 from screening.doors import DEVICE_COOKIE, DoorAnswer, open_door, refused
 from screening.models import Cut, CutStatus, PlaybackGrant
-from screening.policy import PlaybackRefused, Refusal, admission, grant_for_request, not_found
+from screening.policy import admission, grant_for_request, not_found
 from screening.selectors import current_cut
-from screening.storage import ObjectNotFound, media_store
+from screening.storage import ObjectNotFound, local_store
 
 
-def _refusal_response(refusal: Refusal) -> HttpResponse:
-    response = HttpResponse(refusal.message, status=refusal.status, content_type="text/plain; charset=utf-8")
-    response["X-Refusal-Code"] = refusal.code
+def door_response(answer: DoorAnswer) -> HttpResponseBase:
+    """A door's answer as Django's response: its body, a redirect, or a stored object streamed (the
+    local store's: only the embedded default's doors answer with one)."""
+    response: HttpResponseBase
+    if answer.object_key:
+        store = local_store()
+        try:
+            if store is None:
+                raise ObjectNotFound(answer.object_key)
+            response = FileResponse(store.open_file(answer.object_key), content_type=answer.content_type)
+        except (ObjectNotFound, ValueError):
+            answer = refused(not_found())
+        else:
+            response["Cache-Control"] = "no-store"
+            return response
+    response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+    for header, value in answer.headers.items():
+        response[header] = value
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _refusal_response(refusal: Refusal) -> HttpResponseBase:
+    return door_response(refused(refusal))
 
 
 def _device_hash(request: HttpRequest) -> str:
     return services.device_hash(request.COOKIES.get(DEVICE_COOKIE, ""))
 
 
-MediaView = Callable[..., HttpResponse]
+MediaView = Callable[..., HttpResponseBase]
 
 
 def media_door(view: MediaView) -> MediaView:
-    """Authenticated viewer + live grant + every audience rule, at each playlist, key and segment."""
+    """Authenticated viewer + live grant + every audience rule, at each request about a grant."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, grant_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, grant_id: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return _refusal_response(not_found())
         try:
             grant = grant_for_request(
                 grant_id=str(grant_id), user=acting_user(request), device_hash=_device_hash(request)
             )
-        except PlaybackRefused as refused:
-            return _refusal_response(refused.refusal)
+        except DomainError as error:
+            return _refusal_response(error.refusal)
         response = view(request, grant, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         return response
@@ -79,12 +96,11 @@ def watch(request: HttpRequest, film_id: int) -> HttpResponse:
     cut = current_cut(film=film)
     try:
         admission(user=user, film=film)
-    except PlaybackRefused as refused:
-        if refused.refusal.status == 404:
+    except DomainError as error:
+        refusal = error.refusal
+        if refusal.status == 404:
             return render(request, "404.html", status=404)
-        return render(
-            request, "screening/refused.html", {"film": film, "refusal": refused.refusal}, status=403
-        )
+        return render(request, "screening/refused.html", {"film": film, "refusal": refusal}, status=403)
     memberships = user.organisations.all()
     response = render(
         request,
@@ -109,7 +125,7 @@ def watch(request: HttpRequest, film_id: int) -> HttpResponse:
 
 
 @require_POST
-def grant_create(request: HttpRequest, cut_id: str) -> HttpResponse:
+def grant_create(request: HttpRequest, cut_id: str) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return _refusal_response(not_found())
     cut = Cut.objects.select_related("film", "film__session").filter(public_id=cut_id).first()
@@ -124,12 +140,8 @@ def grant_create(request: HttpRequest, cut_id: str) -> HttpResponse:
             ip=request_client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
-    except PlaybackRefused as refused:
-        return _refusal_response(refused.refusal)
     except DomainError as error:
-        return _refusal_response(Refusal(error.code, error.message, error.status_code))
-    from django.urls import reverse
-
+        return _refusal_response(error.refusal)
     return JsonResponse(
         {
             "grant": str(grant.id),
@@ -144,25 +156,6 @@ def grant_create(request: HttpRequest, cut_id: str) -> HttpResponse:
         },
         status=201,
     )
-
-
-def door_response(answer: DoorAnswer) -> HttpResponseBase:
-    """A door's answer as Django's response: its body, a redirect, or a stored object streamed."""
-    response: HttpResponseBase
-    if answer.object_key:
-        try:
-            handle = media_store().open_file(answer.object_key)  # type: ignore[attr-defined]
-        except (ObjectNotFound, ValueError):
-            answer = refused(not_found())
-        else:
-            response = FileResponse(handle, content_type=answer.content_type)
-            response["Cache-Control"] = "no-store"
-            return response
-    response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
-    for header, value in answer.headers.items():
-        response[header] = value
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _door_view(kind: str) -> Callable[..., HttpResponseBase]:
@@ -182,8 +175,6 @@ def _door_view(kind: str) -> Callable[..., HttpResponseBase]:
     return view
 
 
-# Under ASGI on PostgreSQL every door is answered by screening.asgi before Django; these views serve the
-# embedded default, WSGI and the test client, with the same doors.
 master = _door_view("master")
 media_playlist = _door_view("media")
 key = _door_view("key")

@@ -16,8 +16,9 @@ from festival.models import Film
 from festival.selectors import film_for_viewer
 from screening import services
 from screening.forms import AudienceRulesForm
-from screening.models import AudienceRules, Cut
-from screening.selectors import retention_svg_points, viewing_report
+from screening.models import Cut
+from screening.policy import require_screener_manager
+from screening.selectors import audience_rules_of, film_cuts, retention_svg_points, viewing_report
 
 
 def _team_film(request: HttpRequest, film_id: int) -> Film:
@@ -26,7 +27,7 @@ def _team_film(request: HttpRequest, film_id: int) -> Film:
     if film is None:
         raise Http404(_("No such film."))
     try:
-        services.require_team(user, film)
+        require_screener_manager(user=user, film=film)
     except DomainError as error:
         raise Http404(error.message) from error
     return film
@@ -35,8 +36,7 @@ def _team_film(request: HttpRequest, film_id: int) -> Film:
 @ready_required
 def manage(request: HttpRequest, film_id: int) -> HttpResponse:
     film = _team_film(request, film_id)
-    rules = AudienceRules.objects.filter(film=film).first()
-    form = AudienceRulesForm(initial=AudienceRulesForm.initial_for(rules))
+    form = AudienceRulesForm(initial=AudienceRulesForm.initial_for(audience_rules_of(film=film)))
     status = 200
     if request.method == "POST":
         form = AudienceRulesForm(request.POST)
@@ -60,7 +60,7 @@ def manage(request: HttpRequest, film_id: int) -> HttpResponse:
     return render(
         request,
         "screening/manage.html",
-        {"film": film, "cuts": Cut.objects.filter(film=film).order_by("-number"), "rules_form": form},
+        {"film": film, "cuts": film_cuts(film=film), "rules_form": form},
         status=status,
     )
 
