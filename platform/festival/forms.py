@@ -1,5 +1,6 @@
 """Page forms for a film's presentation and its needs. Amounts are typed in major units (4300.00) and
-converted to integer minor units for the services."""
+converted to integer minor units for the services, with the currency's own digits (core.money: EUR 2,
+JPY 0, KWD 3, CLF 4)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.money import major_to_minor
 from festival.models import Film, NeedCategory
 from festival.services import FILM_EDITABLE_FIELDS
-from festival.validators import currency_exponent, iso4217_codes
+from festival.validators import iso4217_codes
+
+# The most digits a currency has after the point (ISO 4217: CLF and UYW have four), and room for
+# amounts up to 10^11 in any currency.
+MAX_DECIMALS = 4
+MAX_DIGITS = 11 + MAX_DECIMALS
 
 
 class FilmForm(forms.ModelForm[Film]):
@@ -42,13 +49,13 @@ class FilmForm(forms.ModelForm[Film]):
 class NeedForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=NeedCategory.choices)
     estimated_cost = forms.DecimalField(
-        label=_("Estimated cost"), min_value=Decimal(0), max_digits=14, decimal_places=3
+        label=_("Estimated cost"), min_value=Decimal(0), max_digits=MAX_DIGITS, decimal_places=MAX_DECIMALS
     )
     secured = forms.DecimalField(
         label=_("Already secured"),
         min_value=Decimal(0),
-        max_digits=14,
-        decimal_places=3,
+        max_digits=MAX_DIGITS,
+        decimal_places=MAX_DECIMALS,
         required=False,
         initial=0,
     )
@@ -67,14 +74,11 @@ class NeedForm(forms.Form):
         cleaned = super().clean() or {}
         currency = cleaned.get("currency")
         if currency:
-            exponent = currency_exponent(currency)
             for field in ("estimated_cost", "secured"):
-                amount = cleaned.get(field) or Decimal(0)
-                minor = amount.scaleb(exponent)
-                if minor != minor.to_integral_value():
+                try:
+                    cleaned[f"{field}_minor"] = major_to_minor(cleaned.get(field) or Decimal(0), currency)
+                except ValueError:
                     self.add_error(field, _("Too many decimals for this currency."))
-                else:
-                    cleaned[f"{field}_minor"] = int(minor)
         return cleaned
 
     def service_data(self) -> dict[str, Any]:

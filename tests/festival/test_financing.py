@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from core import money as core_money
 from festival.selectors import film_financing
-from festival.templatetags.money import format_money_minor, money
+from festival.templatetags.money import money
 from offers.support import film_committed_support
 from offers.terms.common import Money
 from offers.terms.render import format_money
@@ -80,8 +81,10 @@ def test_without_agreements_secured_is_the_producers_record(world: World) -> Non
 @pytest.mark.parametrize("language", ["en", "es", "fr"])
 def test_money_has_one_formatter(language: str) -> None:
     with translation.override(language):
-        expected = format_money_minor(123_456_789, "EUR")
+        expected = core_money.format_money(123_456_789, "EUR")
         assert money(123_456_789, "EUR") == expected
         assert format_money(Money(amount_minor=123_456_789, currency="EUR")) == expected
-        assert format_money_minor(1_500, "JPY") == format_money(Money(amount_minor=1_500, currency="JPY"))
+        assert core_money.format_money(1_500, "JPY") == format_money(
+            Money(amount_minor=1_500, currency="JPY")
+        )
     assert expected.startswith("EUR ") and "1" in expected
