@@ -13,7 +13,7 @@ from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.policy import account_readiness
+from accounts.policy import account_readiness, is_festival_admin
 
 
 def secure_admin_site(site: AdminSite) -> None:
@@ -28,7 +28,7 @@ def secure_admin_site(site: AdminSite) -> None:
 
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             refusal = account_readiness(request.user).refusal() if request.user.is_authenticated else None
-            if refusal and request.user.is_staff:
+            if refusal and is_festival_admin(request.user):
                 return render(
                     request, "refused.html", {"message": refusal.message, "code": refusal.code}, status=403
                 )

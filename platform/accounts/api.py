@@ -12,9 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from accounts import memberships, services
 from accounts.models import (
     Accreditation,
     AccreditationStatus,
@@ -22,11 +22,16 @@ from accounts.models import (
     MembershipRequest,
     MembershipRequestStatus,
     Organisation,
-    User,
 )
 from accounts.permissions import AccountReady, acting_user
 from accounts.policy import is_festival_admin
-from accounts.selectors import members_of, membership_requests_visible_to
+from accounts.selectors import (
+    accreditations_visible_to,
+    members_of,
+    membership_request_visible,
+    membership_requests_visible_to,
+    organisation_role_of,
+)
 from accounts.serializers import (
     AccreditationApplySerializer,
     AccreditationSerializer,
@@ -40,9 +45,22 @@ from accounts.serializers import (
     OrganisationSerializer,
     RoleSerializer,
 )
+from accounts.services import accreditations, memberships, organisations
 from core.errors import InvalidInput, NotFound
 from core.params import choice_param, int_param
 from festival.models import Session
+
+
+def _request_step(step: str) -> Any:
+    """The route of a step on one request to join: POST organisations/requests/<id>/<step>/."""
+    url_path = rf"requests/(?P<request_id>[0-9]+)/{step}"
+    return action(detail=False, methods=["post"], url_path=url_path, url_name=f"request-{step}")
+
+
+def _member_step(step: str) -> Any:
+    """The route of a step on one member: POST organisations/<pk>/members/<user id>/<step>/."""
+    url_path = rf"members/(?P<user_id>[0-9]+)/{step}"
+    return action(detail=True, methods=["post"], url_path=url_path, url_name=f"member-{step}")
 
 
 class MeView(APIView):
@@ -72,7 +90,7 @@ class OrganisationViewSet(
     def create(self, request: Request) -> Response:
         data = OrganisationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        organisation = services.organisation_create(user=acting_user(request), **data.validated_data)
+        organisation = organisations.organisation_create(user=acting_user(request), **data.validated_data)
         return Response(OrganisationSerializer(organisation).data, status=status.HTTP_201_CREATED)
 
     def _page(self, queryset: QuerySet[Any], serializer: type[Any]) -> Response:
@@ -124,51 +142,37 @@ class OrganisationViewSet(
     @extend_schema(responses=MembershipRequestSerializer)
     @action(detail=False, methods=["get"], url_path=r"requests/(?P<request_id>[0-9]+)", url_name="request")
     def request_detail(self, request: Request, request_id: str) -> Response:
-        found = memberships.membership_request_visible(user=acting_user(request), request_id=int(request_id))
-        return Response(MembershipRequestSerializer(found).data)
+        return Response(MembershipRequestSerializer(self._request(request, request_id)).data)
 
     def _request(self, request: Request, request_id: str) -> MembershipRequest:
-        return memberships.membership_request_visible(user=acting_user(request), request_id=int(request_id))
+        return membership_request_visible(user=acting_user(request), request_id=int(request_id))
 
-    @extend_schema(request=MembershipApproveSerializer, responses=MembershipRequestSerializer)
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path=r"requests/(?P<request_id>[0-9]+)/approve",
-        url_name="request-approve",
-    )
-    def request_approve(self, request: Request, request_id: str) -> Response:
+    def _decide_request(
+        self, request: Request, request_id: str, serializer: type[Serializer[None]], decide: Any
+    ) -> Response:
+        """Approve or reject: the decision's input, then the service; answers the request as it now is."""
         found = self._request(request, request_id)
-        data = MembershipApproveSerializer(data=request.data)
+        data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        memberships.membership_request_approve(
-            actor=acting_user(request), request=found, **data.validated_data
-        )
+        decide(actor=acting_user(request), request=found, **data.validated_data)
         return Response(MembershipRequestSerializer(found).data)
 
-    @extend_schema(request=DecisionSerializer, responses=MembershipRequestSerializer)
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path=r"requests/(?P<request_id>[0-9]+)/reject",
-        url_name="request-reject",
-    )
-    def request_reject(self, request: Request, request_id: str) -> Response:
-        found = self._request(request, request_id)
-        data = DecisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = memberships.membership_request_reject(
-            actor=acting_user(request), request=found, reason=data.validated_data["reason"]
+    @extend_schema(request=MembershipApproveSerializer, responses=MembershipRequestSerializer)
+    @_request_step("approve")
+    def request_approve(self, request: Request, request_id: str) -> Response:
+        return self._decide_request(
+            request, request_id, MembershipApproveSerializer, memberships.membership_request_approve
         )
-        return Response(MembershipRequestSerializer(result).data)
+
+    @extend_schema(request=DecisionSerializer, responses=MembershipRequestSerializer)
+    @_request_step("reject")
+    def request_reject(self, request: Request, request_id: str) -> Response:
+        return self._decide_request(
+            request, request_id, DecisionSerializer, memberships.membership_request_reject
+        )
 
     @extend_schema(request=None, responses=MembershipRequestSerializer)
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path=r"requests/(?P<request_id>[0-9]+)/withdraw",
-        url_name="request-withdraw",
-    )
+    @_request_step("withdraw")
     def request_withdraw(self, request: Request, request_id: str) -> Response:
         found = self._request(request, request_id)
         result = memberships.membership_request_withdraw(user=acting_user(request), request=found)
@@ -182,7 +186,7 @@ class OrganisationViewSet(
         user = acting_user(request)
         if (
             not is_festival_admin(user)
-            and memberships.organisation_role_of(user=user, organisation_id=organisation.pk) is None
+            and organisation_role_of(user=user, organisation_id=organisation.pk) is None
         ):
             raise NotFound(_("No such organisation."))
         return organisation
@@ -201,12 +205,7 @@ class OrganisationViewSet(
         return self._page(members_of(organisation_id=organisation.pk), MemberSerializer)
 
     @extend_schema(request=DecisionSerializer, responses={204: None})
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"members/(?P<user_id>[0-9]+)/remove",
-        url_name="member-remove",
-    )
+    @_member_step("remove")
     def member_remove(self, request: Request, user_id: str, pk: str | None = None) -> Response:
         membership = self._member(request, user_id)
         data = DecisionSerializer(data=request.data)
@@ -217,12 +216,7 @@ class OrganisationViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=RoleSerializer, responses=MemberSerializer)
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"members/(?P<user_id>[0-9]+)/role",
-        url_name="member-role",
-    )
+    @_member_step("role")
     def member_role(self, request: Request, user_id: str, pk: str | None = None) -> Response:
         membership = self._member(request, user_id)
         data = RoleSerializer(data=request.data)
@@ -243,18 +237,12 @@ class AccreditationViewSet(
     queryset = Accreditation.objects.none()  # for the schema; get_queryset scopes it to the caller
 
     def get_queryset(self) -> QuerySet[Accreditation]:
-        queryset = Accreditation.objects.select_related("user", "session", "organisation")
-        user: User = self.request.user  # type: ignore[assignment]
-        if not is_festival_admin(user):
-            queryset = queryset.filter(user=user)
         params = self.request.query_params
-        status_filter = choice_param(params, "status", AccreditationStatus.values)
-        if status_filter is not None:
-            queryset = queryset.filter(status=status_filter)
-        session = int_param(params, "session")
-        if session is not None:
-            queryset = queryset.filter(session_id=session)
-        return queryset
+        return accreditations_visible_to(
+            user=acting_user(self.request),
+            status=choice_param(params, "status", AccreditationStatus.values),
+            session_id=int_param(params, "session"),
+        )
 
     @extend_schema(request=AccreditationApplySerializer, responses={201: AccreditationSerializer})
     def create(self, request: Request) -> Response:
@@ -267,7 +255,7 @@ class AccreditationViewSet(
         organisation = Organisation.objects.filter(pk=values.pop("organisation")).first()
         if organisation is None:
             raise InvalidInput(_("No such organisation."), field="organisation")
-        accreditation = services.accreditation_apply(
+        accreditation = accreditations.accreditation_apply(
             user=acting_user(request), session=session, organisation=organisation, **values
         )
         return Response(AccreditationSerializer(accreditation).data, status=status.HTTP_201_CREATED)
@@ -284,23 +272,21 @@ class AccreditationViewSet(
     @extend_schema(request=DecisionSerializer, responses=AccreditationSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(request, services.accreditation_approve)
+        return self._decide(request, accreditations.accreditation_approve)
 
     @extend_schema(request=DecisionSerializer, responses=AccreditationSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(request, services.accreditation_reject)
+        return self._decide(request, accreditations.accreditation_reject)
 
     @extend_schema(request=DecisionSerializer, responses=AccreditationSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(request, services.accreditation_revoke)
+        return self._decide(request, accreditations.accreditation_revoke)
 
     @extend_schema(request=None, responses=AccreditationSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         accreditation = self.get_object()
-        if accreditation.user_id != request.user.pk:
-            raise NotFound(_("No such accreditation."))
-        result = services.accreditation_withdraw(accreditation=accreditation, user=acting_user(request))
+        result = accreditations.accreditation_withdraw(accreditation=accreditation, user=acting_user(request))
         return Response(AccreditationSerializer(result).data)

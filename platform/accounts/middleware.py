@@ -1,4 +1,4 @@
-"""Session hygiene and security headers (ARCHITECTURE.md security baseline)."""
+"""Session hygiene and security headers (docs/architecture.md, security baseline)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
+from audit.transitions import StateMachine
+
 
 class EmailUserManager(UserManager["User"]):
     """Users are identified by email; there is no username."""
@@ -111,7 +113,7 @@ class MembershipRole(models.TextChoices):
 class Membership(models.Model):
     """An approved member: every party rule (offers, threads, agreements, payments) reads these rows.
 
-    A row is made only by ``accounts.memberships`` (creating an organisation, an approved request, a grant
+    A row is made only by ``accounts.services`` (creating an organisation, an approved request, a grant
     by an administrator), never by the member alone. Administrators decide who else belongs.
     """
 
@@ -143,11 +145,24 @@ class MembershipRequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+_R = MembershipRequestStatus
+MEMBERSHIP_REQUEST_MACHINE = StateMachine(
+    subject="membership",
+    transitions={
+        _R.PENDING: frozenset({_R.APPROVED, _R.REJECTED, _R.WITHDRAWN}),
+        _R.APPROVED: frozenset(),
+        _R.REJECTED: frozenset(),
+        _R.WITHDRAWN: frozenset(),
+    },
+    refusal=_("This request is %(status)s and cannot become %(target)s."),
+)
+
+
 class MembershipRequest(models.Model):
     """A person's request to join an existing organisation, decided by its administrators or festival admins.
 
-    Status moves only through ``accounts.memberships.membership_request_transition``; approval creates the
-    ``Membership`` in the same transaction.
+    Status moves only along ``MEMBERSHIP_REQUEST_MACHINE`` (``accounts.services.memberships``); approval
+    creates the ``Membership`` in the same transaction.
     """
 
     user = models.ForeignKey(
@@ -207,10 +222,24 @@ class AccreditationStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
+_A = AccreditationStatus
+ACCREDITATION_MACHINE = StateMachine(
+    subject="accreditation",
+    transitions={
+        _A.PENDING: frozenset({_A.APPROVED, _A.REJECTED, _A.WITHDRAWN}),
+        _A.APPROVED: frozenset({_A.REVOKED, _A.WITHDRAWN}),
+        _A.REJECTED: frozenset(),
+        _A.WITHDRAWN: frozenset(),
+        _A.REVOKED: frozenset(),
+    },
+    refusal=_("This accreditation is %(status)s and cannot become %(target)s."),
+)
+
+
 class Accreditation(models.Model):
     """A person's right to take part in one session, on behalf of one organisation, in one category.
 
-    Status moves only through ``accounts.services.accreditation_transition``.
+    Status moves only along ``ACCREDITATION_MACHINE`` (``accounts.services.accreditations``).
     """
 
     user = models.ForeignKey(

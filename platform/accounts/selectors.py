@@ -1,11 +1,33 @@
-"""Reads for organisations and their members."""
+"""Reads for organisations, their members, requests to join and accreditations."""
 
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from accounts.models import Membership, MembershipRequest, MembershipRole, User
+from accounts.models import Accreditation, Membership, MembershipRequest, MembershipRole, User
 from accounts.policy import is_festival_admin
+from core.errors import NotFound
+
+
+def organisation_role_of(*, user: User, organisation_id: int) -> str | None:
+    """``user``'s role in the organisation, or None when not an (approved) member."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(user=user, organisation_id=organisation_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def members_of(*, organisation_id: int) -> QuerySet[Membership]:
+    """An organisation's approved members, administrators first."""
+    return (
+        Membership.objects.filter(organisation_id=organisation_id)
+        .select_related("user")
+        .order_by("role", "joined_at", "pk")
+    )
 
 
 def membership_requests_visible_to(
@@ -26,10 +48,30 @@ def membership_requests_visible_to(
     return requests
 
 
-def members_of(*, organisation_id: int) -> QuerySet[Membership]:
-    """An organisation's approved members, administrators first."""
-    return (
-        Membership.objects.filter(organisation_id=organisation_id)
-        .select_related("user")
-        .order_by("role", "joined_at", "pk")
-    )
+def membership_request_visible(*, user: User, request_id: int) -> MembershipRequest:
+    """The request if ``user`` may know of it (``membership_requests_visible_to``); NotFound otherwise, the
+    same as for a request that does not exist."""
+    request = membership_requests_visible_to(user=user).filter(pk=request_id).first()
+    if request is None:
+        raise NotFound(_("No such request."))
+    return request
+
+
+def accreditations_of(*, user: User) -> QuerySet[Accreditation]:
+    """``user``'s own applications and accreditations, newest first."""
+    return Accreditation.objects.filter(user=user).select_related("user", "session", "organisation")
+
+
+def accreditations_visible_to(
+    *, user: User, status: str | None = None, session_id: int | None = None
+) -> QuerySet[Accreditation]:
+    """A person's own accreditations; festival admins see everyone's. Newest first."""
+    if is_festival_admin(user):
+        accreditations = Accreditation.objects.select_related("user", "session", "organisation")
+    else:
+        accreditations = accreditations_of(user=user)
+    if status is not None:
+        accreditations = accreditations.filter(status=status)
+    if session_id is not None:
+        accreditations = accreditations.filter(session_id=session_id)
+    return accreditations

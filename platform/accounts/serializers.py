@@ -1,3 +1,5 @@
+"""API shapes for people, organisations, requests to join and accreditations: parse and render only."""
+
 from __future__ import annotations
 
 from django_countries.serializer_fields import CountryField
@@ -13,6 +15,7 @@ from accounts.models import (
     Organisation,
     User,
 )
+from accounts.policy import account_readiness
 
 
 class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
@@ -138,11 +141,7 @@ class MeSerializer(serializers.ModelSerializer[User]):
         ]
 
     def get_email_verified(self, user: User) -> bool:
-        from accounts.policy import account_readiness
-
         return account_readiness(user).email_verified
 
     def get_mfa_enabled(self, user: User) -> bool:
-        from accounts.policy import account_readiness
-
         return account_readiness(user).mfa_enabled

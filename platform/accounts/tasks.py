@@ -1,9 +1,10 @@
+"""Celery tasks of accounts: the emails of ``accounts.notifications``, sent once the decision committed."""
+
 from typing import Any
 
 from celery import shared_task
 
-from accounts.memberships import membership_notice_email
-from accounts.services import accreditation_decision_email
+from accounts.notifications import accreditation_decision_email, membership_notice_email
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

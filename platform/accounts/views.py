@@ -10,11 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import memberships, services
 from accounts.decorators import admin_required, ready_required
 from accounts.forms import AccreditationApplyForm, DecisionForm, MembershipRequestForm, OrganisationCreateForm
 from accounts.models import (
@@ -28,24 +26,28 @@ from accounts.models import (
 )
 from accounts.permissions import acting_user
 from accounts.policy import is_festival_admin
-from accounts.selectors import members_of, membership_requests_visible_to
+from accounts.selectors import (
+    accreditations_of,
+    accreditations_visible_to,
+    members_of,
+    membership_request_visible,
+    membership_requests_visible_to,
+    organisation_role_of,
+)
+from accounts.services import accreditations, memberships, organisations
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from core.params import int_param
-from festival.models import Session
-from festival.selectors import films_of_team
-
-
-def _open_sessions():  # type: ignore[no-untyped-def]
-    return Session.objects.filter(ends_on__gte=timezone.now().date()).select_related("edition")
+from festival.policy import films_of_team
+from festival.selectors import sessions_open
 
 
 def _render_dashboard(
     request: HttpRequest, user: User, apply_form: AccreditationApplyForm, status: int = 200
 ) -> HttpResponse:
     context = {
-        "accreditations": user.accreditations.select_related("session", "organisation"),
+        "accreditations": accreditations_of(user=user),
         "organisations": user.organisations.all(),
-        "team_films": films_of_team(user=user),
+        "team_films": films_of_team(user).select_related("session"),
         "apply_form": apply_form,
     }
     return render(request, "accounts/dashboard.html", context, status=status)
@@ -54,7 +56,7 @@ def _render_dashboard(
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    return _render_dashboard(request, user, AccreditationApplyForm(user=user, sessions=_open_sessions()))
+    return _render_dashboard(request, user, AccreditationApplyForm(user=user, sessions=sessions_open()))
 
 
 def _organisation_panel(user: User, organisation_id: int | None) -> dict[str, Any] | None:
@@ -63,7 +65,7 @@ def _organisation_panel(user: User, organisation_id: int | None) -> dict[str, An
     if organisation_id is None:
         return None
     organisation = Organisation.objects.filter(pk=organisation_id).first()
-    role = memberships.organisation_role_of(user=user, organisation_id=organisation_id)
+    role = organisation_role_of(user=user, organisation_id=organisation_id)
     if organisation is None or (role is None and not is_festival_admin(user)):
         raise Http404
     manages = memberships.may_manage_organisation(user=user, organisation_id=organisation_id)
@@ -138,7 +140,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
     """Your organisations: create one, ask to join one, and (as an administrator) decide who belongs.
 
     Every write needs a ready account, as everywhere else; joining an existing organisation is a request
-    its administrators (or festival admins) approve (``accounts.memberships``).
+    its administrators (or festival admins) approve (``accounts.services.memberships``).
     """
     user = acting_user(request)
     if request.method != "POST":
@@ -153,7 +155,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
         create_form = OrganisationCreateForm(request.POST, prefix="create")
         if create_form.is_valid():
             try:
-                org = services.organisation_create(user=user, **create_form.cleaned_data)
+                org = organisations.organisation_create(user=user, **create_form.cleaned_data)
             except Forbidden as error:
                 return _refusal(request, user, error, None)
             except DomainError as error:
@@ -202,7 +204,7 @@ def _membership_action(request: HttpRequest, user: User, action: str) -> HttpRes
             request_id = int_param(request.POST, "request")
             if request_id is None:
                 raise InvalidInput(_("Which request?"), field="request")
-            found = memberships.membership_request_visible(user=user, request_id=request_id)
+            found = membership_request_visible(user=user, request_id=request_id)
             organisation_id = found.organisation_id if found.user_id != user.pk else None
             if action == "withdraw":
                 memberships.membership_request_withdraw(user=user, request=found)
@@ -239,10 +241,10 @@ def _membership_action(request: HttpRequest, user: User, action: str) -> HttpRes
 @require_POST
 def accreditation_apply(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = AccreditationApplyForm(request.POST, user=user, sessions=_open_sessions())
+    form = AccreditationApplyForm(request.POST, user=user, sessions=sessions_open())
     if form.is_valid():
         try:
-            services.accreditation_apply(user=user, **form.cleaned_data)
+            accreditations.accreditation_apply(user=user, **form.cleaned_data)
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
@@ -256,7 +258,7 @@ def accreditation_apply(request: HttpRequest) -> HttpResponse:
 def accreditation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     accreditation = get_object_or_404(Accreditation, pk=pk, user=acting_user(request))
     try:
-        services.accreditation_withdraw(accreditation=accreditation, user=acting_user(request))
+        accreditations.accreditation_withdraw(accreditation=accreditation, user=acting_user(request))
         messages.success(request, _("Application withdrawn."))
     except DomainError as error:
         messages.error(request, error.message)
@@ -265,21 +267,17 @@ def accreditation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 def review_queue(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
     status = request.GET.get("status", AccreditationStatus.PENDING)
-    accreditations = Accreditation.objects.select_related("user", "session", "organisation").filter(
-        status=status
-    )
     return render(
         request,
         "accounts/review_queue.html",
         {
-            "accreditations": accreditations,
+            "accreditations": accreditations_visible_to(user=user, status=status),
             "status": status,
             "statuses": AccreditationStatus.choices,
             "decision_form": DecisionForm(),
-            "membership_requests": membership_requests_visible_to(
-                user=acting_user(request), status="pending"
-            ),
+            "membership_requests": membership_requests_visible_to(user=user, status="pending"),
         },
     )
 
@@ -290,9 +288,9 @@ def review_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     accreditation = get_object_or_404(Accreditation, pk=pk)
     form = DecisionForm(request.POST)
     decisions: dict[str, Callable[..., Accreditation]] = {
-        "approve": services.accreditation_approve,
-        "reject": services.accreditation_reject,
-        "revoke": services.accreditation_revoke,
+        "approve": accreditations.accreditation_approve,
+        "reject": accreditations.accreditation_reject,
+        "revoke": accreditations.accreditation_revoke,
     }
     decide = decisions.get(decision)
     if decide is None or not form.is_valid():

@@ -16,7 +16,7 @@ from core.errors import InvalidInput
 from core.params import int_param
 from festival import services
 from festival.models import Film, PostProductionNeed, Session
-from festival.selectors import films_visible_to
+from festival.selectors import films_visible_to, sessions_listed
 from festival.serializers import (
     FilmInputSerializer,
     FilmSelectSerializer,
@@ -33,7 +33,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     serializer_class = SessionSerializer
     permission_classes = [FestivalAdminOrReadOnly]
-    queryset = Session.objects.select_related("edition")
+    queryset = sessions_listed()
 
     @extend_schema(request=SessionSerializer, responses={201: SessionSerializer})
     def create(self, request: Request) -> Response:
@@ -59,7 +59,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     queryset = Film.objects.none()  # for the schema; get_queryset scopes it to the caller
 
     def get_queryset(self) -> QuerySet[Film]:
-        queryset = films_visible_to(user=self.request.user)  # type: ignore[arg-type]
+        queryset = films_visible_to(user=acting_user(self.request))
         session = int_param(self.request.query_params, "session")
         return queryset if session is None else queryset.filter(session_id=session)
 
@@ -126,7 +126,7 @@ class NeedViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[PostProduct
     queryset = PostProductionNeed.objects.none()  # for the schema; get_queryset scopes it to the caller
 
     def get_queryset(self) -> QuerySet[PostProductionNeed]:
-        visible = films_visible_to(user=self.request.user)  # type: ignore[arg-type]
+        visible = films_visible_to(user=acting_user(self.request))
         return PostProductionNeed.objects.filter(film__in=visible).select_related("film")
 
     @extend_schema(request=NeedInputSerializer(partial=True), responses=NeedSerializer)

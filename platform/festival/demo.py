@@ -16,10 +16,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 
-from accounts import services as account_services
-from accounts.memberships import membership_grant
 from accounts.models import Membership, Organisation, User
+from accounts.services.accreditations import accreditation_apply, accreditation_approve
+from accounts.services.memberships import membership_grant
+from accounts.services.organisations import organisation_create
 from festival import demo_data as data
 from festival import services as festival_services
 from festival.models import Edition, Session
@@ -54,8 +56,6 @@ def _ensure_user(person: data.PersonData) -> User:
 
 def _poster(title: str, index: int) -> SimpleUploadedFile:
     """A generated poster: a two-colour gradient with the title, so the demo has pictures to look at."""
-    from PIL import Image, ImageDraw, ImageFont
-
     palette = [((184, 65, 44), (29, 27, 25)), ((44, 110, 106), (20, 30, 40)), ((200, 140, 40), (60, 20, 40))]
     top, bottom = palette[index % len(palette)]
     width, height = 600, 900
@@ -124,7 +124,7 @@ def seed_demo(*, with_posters: bool = True) -> tuple[bool, Edition]:
         members = {p["organisation"]: users[p["key"]] for p in data.PEOPLE}
         for org in data.ORGANISATIONS:
             founder = members.get(org["key"], admin)
-            organisations[org["key"]] = account_services.organisation_create(
+            organisations[org["key"]] = organisation_create(
                 user=founder, name=org["name"], country=org["country"], company_type=org["company_type"]
             )
         for person in data.PEOPLE:  # the founders belong already; the festival admin grants the others
@@ -133,7 +133,7 @@ def seed_demo(*, with_posters: bool = True) -> tuple[bool, Edition]:
                 membership_grant(actor=admin, organisation=organisation, user=user)
         for accreditation in data.ACCREDITATIONS:
             person = next(p for p in data.PEOPLE if p["key"] == accreditation["person"])
-            applied = account_services.accreditation_apply(
+            applied = accreditation_apply(
                 user=users[person["key"]],
                 session=sessions[accreditation["session"]],
                 organisation=organisations[person["organisation"]],
@@ -142,7 +142,7 @@ def seed_demo(*, with_posters: bool = True) -> tuple[bool, Edition]:
                 motivation="",
             )
             if accreditation["status"] == "approved":
-                account_services.accreditation_approve(accreditation=applied, admin=admin, notify=False)
+                accreditation_approve(accreditation=applied, admin=admin, notify=False)
         for index, film_data in enumerate(data.FILMS):
             film = festival_services.film_create(
                 admin=admin,

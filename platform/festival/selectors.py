@@ -1,4 +1,4 @@
-"""Reads: which sessions and films a person may see, and a film's financing figures."""
+"""Reads: the sessions, which films a person may see, whom a producer acts for, and a film's financing."""
 
 from __future__ import annotations
 
@@ -7,10 +7,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import Accreditation, AccreditationStatus, User
+from accounts.models import Accreditation, AccreditationStatus, Organisation, User
 from accounts.policy import is_festival_admin
-from festival.models import Film, PostProductionNeed
+from festival.models import Film, FilmTeamMember, PostProductionNeed, Session
+from festival.policy import film_team_q
+
+
+def sessions_listed() -> QuerySet[Session]:
+    """Every session with its edition, in date order."""
+    return Session.objects.select_related("edition")
+
+
+def sessions_open() -> QuerySet[Session]:
+    """Sessions that have not ended yet: those one may still apply to."""
+    return sessions_listed().filter(ends_on__gte=timezone.now().date())
 
 
 def films_visible_to(*, user: User) -> QuerySet[Film]:
@@ -24,19 +36,17 @@ def films_visible_to(*, user: User) -> QuerySet[Film]:
     approved = Accreditation.objects.filter(user=user, status=AccreditationStatus.APPROVED).values(
         "session_id"
     )
-    return films.filter(Q(session_id__in=approved) | Q(team_members__user=user)).distinct()
+    return films.filter(Q(session_id__in=approved) | film_team_q(user)).distinct()
 
 
 def film_for_viewer(*, user: User, film_id: int) -> Film | None:
     return films_visible_to(user=user).filter(pk=film_id).first()
 
 
-def is_film_team_member(*, user: User, film: Film) -> bool:
-    return film.team_members.filter(user=user).exists()
-
-
-def films_of_team(*, user: User) -> QuerySet[Film]:
-    return Film.objects.filter(team_members__user=user).select_related("session").distinct()
+def film_team_organisation(*, user: User, film_id: int) -> Organisation | None:
+    """The organisation ``user`` sits on the film's team for (whom a producer acts for), or None."""
+    seat = FilmTeamMember.objects.filter(film_id=film_id, user=user).select_related("organisation").first()
+    return seat.organisation if seat else None
 
 
 # --- what is secured --------------------------------------------------------------------------------
@@ -46,7 +56,7 @@ def films_of_team(*, user: User) -> QuerySet[Film]:
 #             platform) + what agreements recorded on the platform commit (services in kind at their
 #             agreed value, and cash: funds and minimum guarantees),
 # per currency, never converted or summed across currencies. The gap is what the needs still lack.
-# The core knows nothing of offers (ARCHITECTURE.md: dependencies flow one way): the offers app registers
+# The core knows nothing of offers (docs/architecture.md, layers): the offers app registers
 # the function that reads its agreements (offers.support).
 
 CommittedSupportProvider = Callable[[Sequence[Film]], dict[int, dict[str, int]]]

@@ -1,3 +1,5 @@
+"""API shapes for sessions, films, post-production needs and a film's financing: parse and render only."""
+
 from __future__ import annotations
 
 from django_countries.serializer_fields import CountryField
@@ -6,6 +8,7 @@ from rest_framework import serializers
 
 from festival.models import Film, FilmStage, Genre, NeedCategory, PostProductionNeed, Session
 from festival.selectors import film_financing
+from festival.services import SESSION_FIELDS
 
 
 class SessionSerializer(serializers.ModelSerializer[Session]):
@@ -15,20 +18,7 @@ class SessionSerializer(serializers.ModelSerializer[Session]):
 
     class Meta:
         model = Session
-        fields = [
-            "id",
-            "edition",
-            "name",
-            "city",
-            "country",
-            "venue",
-            "starts_on",
-            "ends_on",
-            "screening_days_after_end",
-            "max_films",
-            "screening_opens_at",
-            "screening_closes_at",
-        ]
+        fields = ["id", *SESSION_FIELDS, "screening_opens_at", "screening_closes_at"]
 
 
 class NeedSerializer(serializers.ModelSerializer[PostProductionNeed]):

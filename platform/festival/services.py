@@ -1,4 +1,10 @@
-"""Writes for editions, sessions, films, their selection, producer teams and post-production needs."""
+"""Writes for editions, sessions, films, their selection, producer teams and post-production needs.
+
+Festival admins run the programme (editions, sessions, films, selection, teams); a film's team (or an
+admin) edits its presentation, poster and needs. Each write runs in one transaction with its audit entry,
+which names the organisation the actor acted for: a producer acts for the organisation of their seat on
+the film's team; festival admins act for the festival, which is no organisation (``None``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,20 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from accounts.models import Membership, Organisation, User
 from accounts.policy import is_festival_admin, require_ready
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
+from festival.policy import require_film_manager
+from festival.selectors import film_team_organisation
 
 FILM_EDITABLE_FIELDS = (
     "title",
@@ -47,22 +57,16 @@ SESSION_FIELDS = (
 NEED_FIELDS = ("category", "estimated_cost_minor", "secured_minor", "currency", "notes")
 
 
-def _require_ready(user: User) -> None:
-    require_ready(user)
-
-
 def _require_admin(user: User) -> None:
     if not is_festival_admin(user):
         raise Forbidden(_("Only festival admins can do this."), code="admin_required")
-    _require_ready(user)
+    require_ready(user)
 
 
-def _require_team(user: User, film: Film) -> None:
-    _require_ready(user)
-    if is_festival_admin(user):
-        return
-    if not film.team_members.filter(user=user).exists():
-        raise Forbidden(_("Only the film's producer team can edit it."), code="not_film_team")
+def _require_team(user: User, film: Film) -> Organisation | None:
+    """The film's team or a festival admin (festival.policy); returns the organisation the actor acts for."""
+    require_film_manager(user, film, message=_("Only the film's producer team can edit it."))
+    return film_team_organisation(user=user, film_id=film.pk)
 
 
 def _full_clean(instance: Any, exclude: Iterable[str] = ()) -> None:
@@ -189,7 +193,7 @@ def film_create(*, admin: User, data: Mapping[str, Any], session: Session | None
 
 def film_update(*, user: User, film: Film, data: Mapping[str, Any]) -> Film:
     """A producer (or an admin) edits the film's presentation."""
-    _require_team(user, film)
+    acting_for = _require_team(user, film)
     with transaction.atomic():
         locked = Film.objects.select_for_update().get(pk=film.pk)
         before = _snapshot(locked, data.keys())
@@ -197,15 +201,18 @@ def film_update(*, user: User, film: Film, data: Mapping[str, Any]) -> Film:
         locked.save()
         changes = _changes(before, _snapshot(locked, data.keys()))
         if changes:
-            audit_record(action="film.updated", actor=user, target=locked, data={"changes": changes})
+            audit_record(
+                action="film.updated",
+                actor=user,
+                organisation=acting_for,
+                target=locked,
+                data={"changes": changes},
+            )
     return locked
 
 
 def film_set_poster(*, user: User, film: Film, poster: UploadedFile) -> Film:
-    from django.conf import settings
-    from PIL import Image, UnidentifiedImageError
-
-    _require_team(user, film)
+    acting_for = _require_team(user, film)
     if poster.size is None or poster.size > settings.POSTER_MAX_BYTES:
         raise InvalidInput(_("The image is too large."), field="poster")
     try:
@@ -220,7 +227,11 @@ def film_set_poster(*, user: User, film: Film, poster: UploadedFile) -> Film:
         locked = Film.objects.select_for_update().get(pk=film.pk)
         locked.poster.save(f"film-{film.pk}-{poster.name}", poster, save=True)
         audit_record(
-            action="film.poster_changed", actor=user, target=locked, data={"name": locked.poster.name}
+            action="film.poster_changed",
+            actor=user,
+            organisation=acting_for,
+            target=locked,
+            data={"name": locked.poster.name},
         )
     return locked
 
@@ -264,9 +275,8 @@ def film_team_assign(*, admin: User, film: Film, user: User, organisation: Organ
             audit_record(
                 action="film.team_member_added",
                 actor=admin,
-                organisation=organisation,
                 target=film,
-                data={"user_id": user.pk},
+                data={"user_id": user.pk, "organisation_id": organisation.pk},
             )
     return member
 
@@ -301,7 +311,7 @@ def _apply_need_fields(need: PostProductionNeed, data: Mapping[str, Any]) -> Non
 
 
 def need_add(*, user: User, film: Film, data: Mapping[str, Any]) -> PostProductionNeed:
-    _require_team(user, film)
+    acting_for = _require_team(user, film)
     with transaction.atomic():
         need = PostProductionNeed(film=film)
         _apply_need_fields(need, data)
@@ -309,6 +319,7 @@ def need_add(*, user: User, film: Film, data: Mapping[str, Any]) -> PostProducti
         audit_record(
             action="film.need_added",
             actor=user,
+            organisation=acting_for,
             target=film,
             data={"need_id": need.pk, **_snapshot(need, NEED_FIELDS)},
         )
@@ -316,7 +327,7 @@ def need_add(*, user: User, film: Film, data: Mapping[str, Any]) -> PostProducti
 
 
 def need_update(*, user: User, need: PostProductionNeed, data: Mapping[str, Any]) -> PostProductionNeed:
-    _require_team(user, need.film)
+    acting_for = _require_team(user, need.film)
     with transaction.atomic():
         locked = PostProductionNeed.objects.select_for_update().get(pk=need.pk)
         before = _snapshot(locked, NEED_FIELDS)
@@ -327,6 +338,7 @@ def need_update(*, user: User, need: PostProductionNeed, data: Mapping[str, Any]
             audit_record(
                 action="film.need_updated",
                 actor=user,
+                organisation=acting_for,
                 target=locked.film,
                 data={"need_id": locked.pk, "changes": changes},
             )
@@ -334,12 +346,16 @@ def need_update(*, user: User, need: PostProductionNeed, data: Mapping[str, Any]
 
 
 def need_remove(*, user: User, need: PostProductionNeed) -> None:
-    _require_team(user, need.film)
+    acting_for = _require_team(user, need.film)
     with transaction.atomic():
         snapshot = _snapshot(need, NEED_FIELDS)
         film = need.film
         need_id = need.pk
         need.delete()
         audit_record(
-            action="film.need_removed", actor=user, target=film, data={"need_id": need_id, **snapshot}
+            action="film.need_removed",
+            actor=user,
+            organisation=acting_for,
+            target=film,
+            data={"need_id": need_id, **snapshot},
         )

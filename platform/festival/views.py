@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import ready_required
-from accounts.models import User
 from accounts.permissions import acting_user
 from core.errors import DomainError
 from festival import services
 from festival.extensions import film_actions, film_sections
 from festival.forms import FilmForm, NeedForm
 from festival.models import Film, PostProductionNeed
-from festival.selectors import film_financing, film_for_viewer, films_visible_to, is_film_team_member
+from festival.policy import may_manage_film
+from festival.selectors import film_financing, film_for_viewer, films_visible_to, sessions_listed
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    from festival.models import Session
-
-    return render(request, "home.html", {"sessions": Session.objects.select_related("edition")})
+    return render(request, "home.html", {"sessions": sessions_listed()})
 
 
 @ready_required
@@ -44,16 +42,16 @@ def _film_or_404(request: HttpRequest, pk: int) -> Film:
 @ready_required
 def film_detail(request: HttpRequest, pk: int) -> HttpResponse:
     film = _film_or_404(request, pk)
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     return render(
         request,
         "festival/film_detail.html",
         {
             "film": film,
             "financing": film_financing(film=film),
-            "can_edit": user.is_staff or is_film_team_member(user=user, film=film),
-            "actions": film_actions(film, user),
-            "sections": film_sections(film, user),
+            "can_edit": may_manage_film(user, film.pk),
+            "actions": film_actions(film=film, user=user),
+            "sections": film_sections(film=film, user=user),
         },
     )
 
@@ -61,8 +59,8 @@ def film_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @ready_required
 def film_edit(request: HttpRequest, pk: int) -> HttpResponse:
     film = _film_or_404(request, pk)
-    user: User = request.user  # type: ignore[assignment]
-    if not (user.is_staff or is_film_team_member(user=user, film=film)):
+    user = acting_user(request)
+    if not may_manage_film(user, film.pk):
         message = _("Only the film's producer team can edit it.")
         return render(request, "refused.html", {"message": message, "code": "not_film_team"}, status=403)
     form = FilmForm(instance=film)
@@ -114,8 +112,6 @@ def need_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @ready_required
 def film_poster(request: HttpRequest, pk: int) -> HttpResponse:
     """Posters are private to the film's audience: served through the same visibility rule, not /media/."""
-    from django.http import FileResponse
-
     film = _film_or_404(request, pk)
     if not film.poster:
         raise Http404(_("No poster."))

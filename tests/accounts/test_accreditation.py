@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts import services
 from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation
+from accounts.services import accreditations
 from core.errors import Conflict, Forbidden, InvalidInput
 from tests.conftest import World, api_client, audit_actions, logged_in_client, make_user
 
@@ -100,7 +100,7 @@ def test_apply_refused_without_verified_email_or_mfa(world: World, who: str, cod
     assert response.status_code == 403
     assert response.json()["detail"]
     with pytest.raises(Forbidden) as error:
-        services.accreditation_apply(
+        accreditations.accreditation_apply(
             user=user,
             session=world.sansebastian,
             organisation=world.distributor_org,
@@ -210,7 +210,7 @@ def test_non_admin_cannot_see_someone_elses_application(world: World) -> None:
 def test_admin_without_mfa_is_refused(world: World) -> None:
     admin = make_user("lazy-admin@festival.example", staff=True, mfa=False)
     with pytest.raises(Forbidden):
-        services.accreditation_approve(accreditation=_pending(world), admin=admin)
+        accreditations.accreditation_approve(accreditation=_pending(world), admin=admin)
 
 
 def test_review_page_refuses_non_admins(world: World) -> None:
@@ -237,16 +237,18 @@ def test_decided_application_cannot_be_approved(world: World, status: str) -> No
     accreditation = _pending(world)
     Accreditation.objects.filter(pk=accreditation.pk).update(status=status)
     with pytest.raises(Conflict) as error:
-        services.accreditation_approve(accreditation=accreditation, admin=world.admin)
+        accreditations.accreditation_approve(accreditation=accreditation, admin=world.admin)
     assert error.value.code == "illegal_transition"
 
 
 def test_revoke_then_withdraw_is_illegal_and_changes_nothing(world: World) -> None:
     accreditation = Accreditation.objects.get(user=world.pro)
-    services.accreditation_revoke(accreditation=accreditation, admin=world.admin, reason="Leaked a screener")
+    accreditations.accreditation_revoke(
+        accreditation=accreditation, admin=world.admin, reason="Leaked a screener"
+    )
     entries_before = len(audit_actions())
     with pytest.raises(Conflict):
-        services.accreditation_withdraw(accreditation=accreditation, user=world.pro)
+        accreditations.accreditation_withdraw(accreditation=accreditation, user=world.pro)
     accreditation.refresh_from_db()
     assert accreditation.status == AccreditationStatus.REVOKED
     assert len(audit_actions()) == entries_before
@@ -254,7 +256,7 @@ def test_revoke_then_withdraw_is_illegal_and_changes_nothing(world: World) -> No
 
 def test_revoke_requires_a_reason(world: World) -> None:
     with pytest.raises(InvalidInput):
-        services.accreditation_revoke(
+        accreditations.accreditation_revoke(
             accreditation=Accreditation.objects.get(user=world.pro), admin=world.admin, reason=""
         )
 

@@ -9,6 +9,8 @@ import pytest
 from django.test import Client
 
 from accounts.middleware import IDLE_KEY
+from audit.models import AuditEntry
+from festival.models import Edition
 from tests.conftest import World, logged_in_client, make_user
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +50,6 @@ def test_idle_session_is_ended(world: World, settings: Any) -> None:
 
 
 def test_admin_changes_go_through_services_and_are_audited(world: World) -> None:
-    from audit.models import AuditEntry
-
     client = logged_in_client(world.admin)
     response = client.post(
         f"/admin/festival/session/{world.toulouse.pk}/change/",
@@ -72,9 +72,6 @@ def test_admin_changes_go_through_services_and_are_audited(world: World) -> None
 
 
 def test_admin_creates_and_renames_an_edition_through_the_services(world: World) -> None:
-    from audit.models import AuditEntry
-    from festival.models import Edition
-
     client = logged_in_client(world.admin)
     assert client.post("/admin/festival/edition/add/", {"year": 2031, "name": "FiP 2031"}).status_code == 302
     edition = Edition.objects.get(year=2031)

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib import admin as django_admin
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from accounts import memberships
+from accounts.admin import MembershipInline
 from accounts.models import (
     Accreditation,
     AccreditationStatus,
@@ -29,8 +30,10 @@ from accounts.models import (
     Organisation,
     User,
 )
+from accounts.services import memberships
 from audit.models import AuditEntry
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from offers import negotiation
 from offers import services as offer_services
 from offers.models import Agreement, Offer, ThreadEvent
 from tests.conftest import World, api_client, audit_actions, logged_in_client, make_org, make_user
@@ -143,8 +146,6 @@ NO_ACCESS = Reach(offer=404, draft=404, events=404, message=404, memo_pdf=404, s
 @pytest.fixture
 def business(world: World) -> tuple[Offer, Offer, Agreement]:
     """Cine Sur's live negotiation, a colleague's draft, and an accepted deal with its memo and payments."""
-    from offers import negotiation
-
     live = submitted_offer(world)
     draft = offer_services.offer_create(
         user=world.pro,
@@ -599,10 +600,6 @@ def test_the_staff_review_page_lists_and_decides_membership_requests(world: Worl
 
 
 def test_the_django_admin_cannot_add_or_delete_memberships_directly(world: World) -> None:
-    from django.contrib import admin as django_admin
-
-    from accounts.admin import MembershipInline
-
     inline = MembershipInline(Organisation, django_admin.site)
     request = type("R", (), {"user": world.admin})()
     assert not inline.has_add_permission(request, world.distributor_org)  # type: ignore[arg-type]

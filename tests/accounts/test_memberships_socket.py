@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from accounts import memberships
-from accounts.models import Membership, User
+from accounts.models import Membership, MembershipRequest, User
+from accounts.services import memberships
 from core.async_db import close_async_database
 from offers.models import Offer
 from tests.conftest import World, make_user
@@ -24,8 +24,6 @@ def _setup(world: World) -> tuple[User, Offer, int]:
 
 
 async def test_the_thread_socket_opens_only_to_approved_members(world: World) -> None:
-    from accounts.models import MembershipRequest
-
     stranger, offer, request_id = await database_sync_to_async(_setup)(world)
     try:
         pending = await _socket(stranger, offer.pk)

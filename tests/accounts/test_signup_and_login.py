@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from festival import demo_data
 from tests.conftest import PASSWORD, TOTP_SECRET, make_user, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +125,4 @@ def test_login_failures_are_rate_limited_per_ip() -> None:
 
 
 def test_demo_secret_matches_the_test_secret() -> None:
-    from festival import demo_data
-
     assert demo_data.DEMO_TOTP_SECRET == TOTP_SECRET

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from PIL import Image
 
 from accounts.models import Accreditation, AccreditationStatus
-from core.errors import Conflict
+from audit.models import AuditEntry
+from core.errors import Conflict, InvalidInput
 from festival import services
 from festival.models import Film, PostProductionNeed
 from festival.selectors import film_financing
@@ -69,8 +75,6 @@ def test_unready_accounts_are_refused_with_the_missing_step(world: World, who: s
 
 def test_anonymous_is_sent_to_login(world: World) -> None:
     assert api_client(None).get("/api/films/").status_code in (401, 403)
-    from django.test import Client
-
     response = Client().get(reverse("film-list"))
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
 
@@ -220,6 +224,55 @@ def test_need_form_on_the_page_converts_major_units(world: World) -> None:
     ).exists()
 
 
+@pytest.mark.parametrize(
+    ("currency", "typed", "minor", "shown"),
+    [
+        ("CLF", "12.3456", 123_456, "CLF 12.3456"),  # ISO 4217: four digits after the point
+        ("UYW", "0.0001", 1, "UYW 0.0001"),
+        ("KWD", "1.250", 1_250, "KWD 1.250"),
+        ("JPY", "1500", 1_500, "JPY 1,500"),
+    ],
+)
+def test_a_need_keeps_its_currencys_own_digits(
+    world: World, currency: str, typed: str, minor: int, shown: str
+) -> None:
+    """The page form converts with core.money's exponents, and the film page formats them back."""
+    client = logged_in_client(world.producer)
+    response = client.post(
+        reverse("film-edit", args=[world.film.pk]),
+        {
+            "need-category": "vfx",
+            "need-estimated_cost": typed,
+            "need-secured": "0",
+            "need-currency": currency,
+        },
+    )
+    assert response.status_code == 302, response.context and response.context["need_form"].errors
+    need = PostProductionNeed.objects.get(film=world.film, category="vfx")
+    assert need.estimated_cost_minor == minor
+    with translation.override("en"):
+        page = client.get(reverse("film-detail", args=[world.film.pk])).content.decode()
+    assert shown in page.replace("\xa0", " ")
+
+
+@pytest.mark.parametrize(("currency", "typed"), [("CLF", "1.23456"), ("EUR", "1.234"), ("JPY", "1.5")])
+def test_a_need_with_more_digits_than_its_currency_is_refused(
+    world: World, currency: str, typed: str
+) -> None:
+    response = logged_in_client(world.producer).post(
+        reverse("film-edit", args=[world.film.pk]),
+        {
+            "need-category": "vfx",
+            "need-estimated_cost": typed,
+            "need-secured": "0",
+            "need-currency": currency,
+        },
+    )
+    assert response.status_code == 400
+    assert "estimated_cost" in response.context["need_form"].errors
+    assert not PostProductionNeed.objects.filter(film=world.film, category="vfx").exists()
+
+
 def test_need_form_refuses_unknown_currency_and_negative_cost(world: World) -> None:
     client = logged_in_client(world.producer)
     response = client.post(
@@ -246,8 +299,6 @@ def test_producer_removes_a_need(world: World) -> None:
 
 
 def _png() -> io.BytesIO:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", (20, 30), (200, 10, 10)).save(buffer, format="PNG")
     buffer.seek(0)
@@ -257,8 +308,6 @@ def _png() -> io.BytesIO:
 
 def test_poster_is_served_only_to_the_films_audience(world: World, settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     services.film_set_poster(
         user=world.producer,
         film=world.film,
@@ -272,10 +321,6 @@ def test_poster_is_served_only_to_the_films_audience(world: World, settings: Any
 
 def test_a_non_image_poster_is_refused(world: World, settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from core.errors import InvalidInput
-
     with pytest.raises(InvalidInput) as error:
         services.film_set_poster(
             user=world.producer,
@@ -372,8 +417,6 @@ def test_lowering_max_films_below_the_selection_is_refused(world: World) -> None
 
 
 def test_screening_window_opens_at_start_and_closes_after_the_configured_days(world: World) -> None:
-    import datetime as dt
-
     session = world.toulouse
     assert session.screening_window_open()
     after = dt.datetime.combine(
@@ -381,3 +424,46 @@ def test_screening_window_opens_at_start_and_closes_after_the_configured_days(wo
     )
     assert not session.screening_window_open(after)
     assert not world.sansebastian.screening_window_open()
+
+
+# --- audit: who, for which organisation, from where ---------------------------------------------
+
+
+def _last_entry(action: str) -> AuditEntry:
+    return AuditEntry.objects.filter(action=action).latest("seq")
+
+
+def test_a_producer_acts_for_the_organisation_of_their_seat_on_the_team(world: World) -> None:
+    ip = "198.51.100.4"
+    film_url = f"/api/films/{world.film.pk}/"
+    client = api_client(world.producer)
+    assert client.patch(film_url, {"title": "Cóndor"}, format="json", REMOTE_ADDR=ip).status_code == 200
+    updated = _last_entry("film.updated")
+    assert (updated.actor, updated.organisation, updated.ip) == (world.producer, world.producer_org, ip)
+    need = {"category": "vfx", "estimated_cost_minor": 1000, "currency": "EUR"}
+    assert client.post(f"{film_url}needs/", need, format="json", REMOTE_ADDR=ip).status_code == 201
+    added = _last_entry("film.need_added")
+    assert (added.actor, added.organisation, added.ip) == (world.producer, world.producer_org, ip)
+
+
+def test_a_festival_admin_acts_for_the_festival(world: World) -> None:
+    services.film_update(user=world.admin, film=world.film, data={"title": "Cóndor"})
+    assert (_last_entry("film.updated").actor, _last_entry("film.updated").organisation) == (
+        world.admin,
+        None,
+    )
+    film = make_film(None, "Nueva")
+    services.film_team_assign(
+        admin=world.admin, film=film, user=world.producer, organisation=world.producer_org
+    )
+    added = _last_entry("film.team_member_added")
+    assert (added.actor, added.organisation) == (world.admin, None)  # not the producers' organisation
+    assert added.data == {"user_id": world.producer.pk, "organisation_id": world.producer_org.pk}
+
+
+def test_the_film_page_offers_editing_to_the_team_and_admins_only(world: World) -> None:
+    edit = reverse("film-edit", args=[world.film.pk])
+    for user, can_edit in ((world.producer, True), (world.admin, True), (world.pro, False)):
+        page = logged_in_client(user).get(reverse("film-detail", args=[world.film.pk])).content.decode()
+        assert (edit in page) is can_edit
+        assert logged_in_client(user).get(edit).status_code == (200 if can_edit else 403)

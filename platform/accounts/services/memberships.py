@@ -1,5 +1,5 @@
 """Who belongs to an organisation: membership is granted by its administrators (or festival admins), never
-taken by the member (docs: README "Organisations and accreditation"; ARCHITECTURE invariant 2).
+taken by the member (README, "Organisations and accreditation").
 
 A ``Membership`` row means an *approved* member, and every party rule (offers, threads, agreements,
 payments) reads only those rows. Joining an existing organisation is a ``MembershipRequest``: pending until
@@ -19,12 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import (
-    Accreditation,
-    AccreditationStatus,
+    MEMBERSHIP_REQUEST_MACHINE,
     Membership,
     MembershipRequest,
     MembershipRequestStatus,
@@ -33,36 +31,19 @@ from accounts.models import (
     User,
 )
 from accounts.policy import is_festival_admin, require_ready
+from accounts.selectors import membership_request_visible, organisation_role_of
+from accounts.services.accreditations import accreditations_withdraw_on_leaving
+from accounts.services.decisions import decided_move
+from accounts.tasks import send_membership_notice
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.state_machine import move_state
 
 R = MembershipRequestStatus
-MEMBERSHIP_REQUEST_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    R.PENDING: frozenset({R.APPROVED, R.REJECTED, R.WITHDRAWN}),
-    R.APPROVED: frozenset(),
-    R.REJECTED: frozenset(),
-    R.WITHDRAWN: frozenset(),
-}
+DECISIONS = frozenset({R.APPROVED, R.REJECTED})  # the moves that record who decided, when, why
 MAX_TEXT = 2000
 
 
 # --- who may ------------------------------------------------------------------------------------------------
-
-
-def _require_ready(user: User) -> None:
-    require_ready(user)
-
-
-def organisation_role_of(*, user: User, organisation_id: int) -> str | None:
-    """``user``'s role in the organisation, or None when not an (approved) member."""
-    if not user.is_authenticated:
-        return None
-    return (
-        Membership.objects.filter(user=user, organisation_id=organisation_id)
-        .values_list("role", flat=True)
-        .first()
-    )
 
 
 def may_manage_organisation(*, user: User, organisation_id: int) -> bool:
@@ -76,7 +57,7 @@ def require_organisation_manager(*, actor: User, organisation_id: int) -> None:
     """Festival admins and the organisation's administrators (ready) pass. Members who are not
     administrators know the organisation: 403. Everyone else outside it: 404."""
     if may_manage_organisation(user=actor, organisation_id=organisation_id):
-        _require_ready(actor)
+        require_ready(actor)
         return
     if organisation_role_of(user=actor, organisation_id=organisation_id) is None:
         raise NotFound(_("No such organisation."))
@@ -86,8 +67,36 @@ def require_organisation_manager(*, actor: User, organisation_id: int) -> None:
     )
 
 
+def _acting_for(*, actor: User, organisation: Organisation) -> Organisation | None:
+    """For the audit entry of a decision on ``organisation``'s members: the organisation when ``actor`` is
+    one of its administrators; a festival admin acts for the festival, which is no organisation."""
+    role = organisation_role_of(user=actor, organisation_id=organisation.pk)
+    return organisation if role == MembershipRole.ADMIN else None
+
+
 def _lock_organisation(organisation_id: int) -> Organisation:
     return Organisation.objects.select_for_update().get(pk=organisation_id)
+
+
+def _move(
+    request: MembershipRequest,
+    *,
+    to: str,
+    actor: User,
+    acting_for: Organisation | None,
+    reason: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> MembershipRequest:
+    return decided_move(
+        request,
+        machine=MEMBERSHIP_REQUEST_MACHINE,
+        decisions=DECISIONS,
+        to=to,
+        actor=actor,
+        acting_for=acting_for,
+        reason=reason,
+        data={"user_id": request.user_id, "organisation_id": request.organisation_id, **(data or {})},
+    )
 
 
 def _clean(text: str, *, field: str) -> str:
@@ -109,7 +118,7 @@ def membership_request_create(
     *, user: User, organisation: Organisation, message: str = ""
 ) -> MembershipRequest:
     """Ask to join ``organisation``. Grants nothing until an administrator approves it."""
-    _require_ready(user)
+    require_ready(user)
     message = _clean(message, field="message")
     with transaction.atomic():
         _lock_organisation(organisation.pk)
@@ -129,29 +138,17 @@ def membership_request_create(
         audit_record(
             action="membership.requested",
             actor=user,
-            organisation=organisation,
+            organisation=None,  # not a member yet: the asker acts for no organisation
             target=request,
-            data={"user_id": user.pk, "message": message},
+            data={"user_id": user.pk, "organisation_id": organisation.pk, "message": message},
         )
-        transaction.on_commit(lambda: _notify("requested", request_id=request.pk))
-    return request
-
-
-def membership_request_visible(*, user: User, request_id: int) -> MembershipRequest:
-    """The request if ``user`` may know of it (its author, its organisation's administrators, festival
-    admins); NotFound otherwise, the same as for a request that does not exist."""
-    request = MembershipRequest.objects.select_related("user", "organisation").filter(pk=request_id).first()
-    if request is None or not (
-        request.user_id == user.pk
-        or may_manage_organisation(user=user, organisation_id=request.organisation_id)
-    ):
-        raise NotFound(_("No such request."))
+        transaction.on_commit(lambda: send_membership_notice.delay("requested", {"request_id": request.pk}))
     return request
 
 
 def _decider(*, actor: User, request: MembershipRequest) -> None:
     if may_manage_organisation(user=actor, organisation_id=request.organisation_id):
-        _require_ready(actor)
+        require_ready(actor)
         return
     if request.user_id != actor.pk:
         raise NotFound(_("No such request."))
@@ -159,39 +156,6 @@ def _decider(*, actor: User, request: MembershipRequest) -> None:
         _("Only the organisation's administrators (or festival admins) can decide on this request."),
         code="organisation_admin_required",
     )
-
-
-def membership_request_transition(
-    *,
-    request: MembershipRequest,
-    to: str,
-    actor: User,
-    reason: str = "",
-    data: Mapping[str, Any] | None = None,
-) -> MembershipRequest:
-    """Move a request to ``to`` from its locked, re-read state, with its audit entry. The only place that
-    changes ``MembershipRequest.status``; the caller holds the transaction."""
-    decision = (
-        {"decided_by": actor, "decided_at": timezone.now(), "decision_reason": reason}
-        if to in (R.APPROVED, R.REJECTED)
-        else {}
-    )
-    locked, previous = move_state(
-        request,
-        to=to,
-        transitions=MEMBERSHIP_REQUEST_TRANSITIONS,
-        refusal=_("This request is %(status)s and cannot become %(target)s."),
-        **decision,
-    )
-    audit_record(
-        action=f"membership.{to}",
-        actor=actor,
-        organisation=locked.organisation,
-        target=locked,
-        data={"from": previous, "to": to, "reason": reason, "user_id": locked.user_id, **(data or {})},
-    )
-    request.refresh_from_db()
-    return locked
 
 
 def membership_request_approve(
@@ -203,19 +167,21 @@ def membership_request_approve(
     _check_role(role)
     reason = _clean(reason, field="reason")
     with transaction.atomic():
-        _lock_organisation(request.organisation_id)
+        organisation = _lock_organisation(request.organisation_id)
+        acting_for = _acting_for(actor=actor, organisation=organisation)
         # Should the request no longer be pending, the transition below refuses and this rolls back too.
         membership, _created = Membership.objects.get_or_create(
             user_id=request.user_id, organisation_id=request.organisation_id, defaults={"role": role}
         )
-        membership_request_transition(
-            request=request,
+        _move(
+            request,
             to=R.APPROVED,
             actor=actor,
+            acting_for=acting_for,
             reason=reason,
             data={"membership_id": membership.pk, "role": membership.role},
         )
-        transaction.on_commit(lambda: _notify("approved", request_id=request.pk))
+        transaction.on_commit(lambda: send_membership_notice.delay("approved", {"request_id": request.pk}))
     return membership
 
 
@@ -225,9 +191,10 @@ def membership_request_reject(*, actor: User, request: MembershipRequest, reason
     if not reason:
         raise InvalidInput(_("Give the person a reason for the rejection."), field="reason")
     with transaction.atomic():
-        _lock_organisation(request.organisation_id)
-        result = membership_request_transition(request=request, to=R.REJECTED, actor=actor, reason=reason)
-        transaction.on_commit(lambda: _notify("rejected", request_id=request.pk))
+        organisation = _lock_organisation(request.organisation_id)
+        acting_for = _acting_for(actor=actor, organisation=organisation)
+        result = _move(request, to=R.REJECTED, actor=actor, acting_for=acting_for, reason=reason)
+        transaction.on_commit(lambda: send_membership_notice.delay("rejected", {"request_id": request.pk}))
     return result
 
 
@@ -236,10 +203,10 @@ def membership_request_withdraw(*, user: User, request: MembershipRequest) -> Me
     if request.user_id != user.pk:
         membership_request_visible(user=user, request_id=request.pk)  # 404 for whoever may not know of it
         raise Forbidden(_("Only the person who asked can withdraw this request."), code="not_requester")
-    _require_ready(user)
+    require_ready(user)
     with transaction.atomic():
         _lock_organisation(request.organisation_id)
-        return membership_request_transition(request=request, to=R.WITHDRAWN, actor=user)
+        return _move(request, to=R.WITHDRAWN, actor=user, acting_for=None)  # the asker is no member yet
 
 
 # --- members ------------------------------------------------------------------------------------------------
@@ -282,6 +249,7 @@ def membership_grant(
     reason = _clean(reason, field="reason")
     with transaction.atomic():
         _lock_organisation(organisation.pk)
+        acting_for = _acting_for(actor=actor, organisation=organisation)
         membership, created = Membership.objects.get_or_create(
             user=user, organisation=organisation, defaults={"role": role}
         )
@@ -290,17 +258,18 @@ def membership_grant(
         for pending in MembershipRequest.objects.filter(
             user=user, organisation=organisation, status=R.PENDING
         ):
-            membership_request_transition(
-                request=pending,
+            _move(
+                pending,
                 to=R.APPROVED,
                 actor=actor,
+                acting_for=acting_for,
                 reason=reason,
                 data={"membership_id": membership.pk},
             )
         audit_record(
             action="membership.granted",
             actor=actor,
-            organisation=organisation,
+            organisation=acting_for,
             target=membership,
             data={"user_id": user.pk, "role": role, "reason": reason},
         )
@@ -311,7 +280,8 @@ def membership_set_role(*, actor: User, membership: Membership, role: str) -> Me
     require_organisation_manager(actor=actor, organisation_id=membership.organisation_id)
     _check_role(role)
     with transaction.atomic():
-        _lock_organisation(membership.organisation_id)
+        organisation = _lock_organisation(membership.organisation_id)
+        acting_for = _acting_for(actor=actor, organisation=organisation)
         locked = (
             Membership.objects.select_related("user").select_for_update(of=("self",)).get(pk=membership.pk)
         )
@@ -325,9 +295,14 @@ def membership_set_role(*, actor: User, membership: Membership, role: str) -> Me
         audit_record(
             action="membership.role_changed",
             actor=actor,
-            organisation=locked.organisation,
+            organisation=acting_for,
             target=locked,
-            data={"user_id": locked.user_id, "from": previous, "to": role},
+            data={
+                "user_id": locked.user_id,
+                "organisation_id": organisation.pk,
+                "from": previous,
+                "to": role,
+            },
         )
     membership.role = role
     return locked
@@ -339,10 +314,8 @@ def membership_remove(*, actor: User, membership: Membership, reason: str = "") 
     if membership.user_id != actor.pk:
         require_organisation_manager(actor=actor, organisation_id=membership.organisation_id)
     else:
-        _require_ready(actor)
+        require_ready(actor)
     reason = _clean(reason, field="reason")
-    from accounts.services import accreditation_transition
-
     with transaction.atomic():
         organisation = _lock_organisation(membership.organisation_id)
         locked = (
@@ -353,89 +326,31 @@ def membership_remove(*, actor: User, membership: Membership, reason: str = "") 
             raise NotFound(_("No such member."))
         _refuse_orphaning(membership=current, leaving=True)
         user_id, membership_id = current.user_id, current.pk
+        left = user_id == actor.pk
+        # A member who leaves acts as one of its members; anyone else acts as its administrator or as staff.
+        acting_for = organisation if left else _acting_for(actor=actor, organisation=organisation)
         audit_record(
             action="membership.removed",
             actor=actor,
-            organisation=organisation,
+            organisation=acting_for,
             target=current,
-            data={"user_id": user_id, "role": current.role, "reason": reason, "left": user_id == actor.pk},
+            data={
+                "user_id": user_id,
+                "organisation_id": organisation.pk,
+                "role": current.role,
+                "reason": reason,
+                "left": left,
+            },
         )
         current.delete()
-        live = Accreditation.objects.filter(
-            user_id=user_id,
-            organisation=organisation,
-            status__in=[AccreditationStatus.PENDING, AccreditationStatus.APPROVED],
+        accreditations_withdraw_on_leaving(
+            actor=actor, acting_for=acting_for, user_id=user_id, organisation=organisation
         )
-        for accreditation in live:
-            accreditation_transition(
-                accreditation=accreditation,
-                to=AccreditationStatus.WITHDRAWN,
-                actor=actor,
-                reason=_("No longer a member of %(name)s.") % {"name": organisation.name},
-            )
-        if user_id != actor.pk:
-            transaction.on_commit(
-                lambda: _notify(
-                    "removed",
-                    user_id=user_id,
-                    organisation_id=organisation.pk,
-                    reason=reason,
-                    membership_id=membership_id,
-                )
-            )
-
-
-# --- notices ------------------------------------------------------------------------------------------------
-
-
-def _notify(kind: str, **details: Any) -> None:
-    from accounts.tasks import send_membership_notice
-
-    send_membership_notice.delay(kind, details)
-
-
-def membership_notice_email(*, kind: str, details: Mapping[str, Any]) -> None:
-    """Email a membership notice, each recipient in their own language. Called by the Celery task.
-
-    ``requested`` goes to the organisation's administrators; ``approved``/``rejected`` to the requester;
-    ``removed`` to the person removed.
-    """
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    context: dict[str, Any] = {
-        "kind": kind,
-        "site_url": settings.SITE_URL,
-        "reason": details.get("reason", ""),
-    }
-    if kind == "removed":
-        organisation = Organisation.objects.get(pk=details["organisation_id"])
-        recipients = list(User.objects.filter(pk=details["user_id"]))
-        context |= {"organisation": organisation}
-    else:
-        request = MembershipRequest.objects.select_related("user", "organisation", "decided_by").get(
-            pk=details["request_id"]
-        )
-        organisation = request.organisation
-        context |= {"organisation": organisation, "request": request, "requester": request.user}
-        if kind == "requested":
-            recipients = list(
-                User.objects.filter(
-                    memberships__organisation=organisation,
-                    memberships__role=MembershipRole.ADMIN,
-                    is_active=True,
-                )
-            )
-        else:
-            recipients = [request.user]
-            context["reason"] = request.decision_reason
-    for recipient in recipients:
-        with translation.override(recipient.language):
-            local = {**context, "recipient": recipient}
-            if "request" in context:
-                local["status_label"] = context["request"].get_status_display()
-            subject = render_to_string("accounts/email/membership_notice_subject.txt", local).strip()
-            body = render_to_string("accounts/email/membership_notice.txt", local)
-        send_mail(subject, body, None, [recipient.email])
+        if not left:
+            details = {
+                "user_id": user_id,
+                "organisation_id": organisation.pk,
+                "reason": reason,
+                "membership_id": membership_id,
+            }
+            transaction.on_commit(lambda: send_membership_notice.delay("removed", details))
