@@ -7,6 +7,7 @@ class ScreeningConfig(AppConfig):
     verbose_name = _("Screening")
 
     def ready(self) -> None:
+        # Both import models, which exist only once the app registry is ready (that is, now).
         from festival.extensions import register_film_actions
         from screening.selectors import film_screener_actions
 

@@ -205,14 +205,18 @@ def admission(*, user: User, film: Film, at: dt.datetime | None = None, new_play
     ``new_play`` is true when a grant is about to be issued: only then does the cap on plays after the
     session count (a grant already issued is one of the plays).
     """
-    if not user.is_authenticated:
+    facts = admission_facts(user=user, film=film) if user.is_authenticated else None
+    if facts is None:
         raise not_found().error()
+    return decide(facts, film, user, at or timezone.now(), new_play=new_play)
+
+
+def admission_facts(*, user: User, film: Film) -> Facts | None:
+    """What the rules know about ``user`` and ``film`` (``ADMISSION_SQL``); None when either is gone."""
     with connection.cursor() as cursor:
         cursor.execute(ADMISSION_SQL, [user.pk, film.pk])
         row = cursor.fetchone()
-    if row is None:
-        raise not_found().error()
-    return decide(_facts(row), film, user, at or timezone.now(), new_play=new_play)
+    return None if row is None else _facts(row)
 
 
 def grant_lookup(grant_id: str, db: BaseDatabaseWrapper) -> Any | None:

@@ -307,6 +307,13 @@ async def test_key_fetches_are_counted_where_django_reads_them(front: None, setu
         assert await _served_by_the_front(http, urls["key"])
     counter = pace.key_fetch_counter(grant["grant"])
     assert await sync_to_async(cache.get)(counter) == 2
+    # ... and stored on the grant by the next heartbeat (``PlaybackGrant.key_fetches``).
+    beat = await sync_to_async(client.post)(grant["heartbeat_url"], data={}, content_type="application/json")
+    assert beat.status_code == 200
+    stored = (
+        await PlaybackGrant.objects.filter(pk=grant["grant"]).values_list("key_fetches", flat=True).aget()
+    )
+    assert stored == 2
 
 
 def test_the_front_stands_aside_for_a_user_model_with_its_own_session_hash(front: None) -> None:

@@ -107,6 +107,29 @@ def test_a_heartbeat_keeps_the_grant_alive_and_writes_the_fetches(
     assert fetched == list(range(cut.segment_count))
 
 
+@pytest.mark.parametrize("cache", ["configured", "without redis"])
+def test_key_fetches_are_stored_on_the_grant_at_heartbeat_and_stop(
+    world: World, cut: Cut, settings: Any, cache: str
+) -> None:
+    """``PlaybackGrant.key_fetches`` counts every key a door served: with Redis the pace script counts
+    them, without it the door does (``services.key_fetched``); a heartbeat and the stop store the count."""
+    if cache == "without redis":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    client = viewer_client(world.pro)
+    grant = press_play(client, cut)
+    key = door_urls(client, grant)["key"]
+    for _ in range(2):
+        assert client.get(key).status_code == 200
+    beat = client.post(grant["heartbeat_url"], data={"position": 1}, content_type="application/json")
+    assert beat.status_code == 200
+    assert PlaybackGrant.objects.get(pk=grant["grant"]).key_fetches == 2
+    assert client.get(key).status_code == 200
+    stop = client.post(grant["heartbeat_url"], data={"stopped": True}, content_type="application/json")
+    assert stop.status_code == 200
+    stopped = PlaybackGrant.objects.get(pk=grant["grant"])
+    assert (stopped.key_fetches, stopped.end_reason) == (3, "stopped")
+
+
 # --- Pace -----------------------------------------------------------------------------------------
 
 
