@@ -1,7 +1,7 @@
-from typing import Any
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+from offers.signals import agreement_recorded
 
 
 class PaymentsConfig(AppConfig):
@@ -9,12 +9,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from offers.signals import agreement_recorded
+        # Imported here, once the app registry is ready: the receivers load models and services
+        from payments.receivers import schedule_agreement
 
-        agreement_recorded.connect(_schedule_agreement, dispatch_uid="payments.schedule_agreement")
-
-
-def _schedule_agreement(sender: Any, agreement: Any, **kwargs: Any) -> None:
-    from payments.schedules import schedule_for_agreement
-
-    schedule_for_agreement(agreement)
+        agreement_recorded.connect(schedule_agreement, dispatch_uid="payments.schedule_agreement")

@@ -10,44 +10,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from accounts.live import PollingConsumer
 from accounts.models import User
 from accounts.policy import account_readiness
-from accounts.live import PollingConsumer
-from offers.agreement_selectors import agreements_visible_to
-from payments.models import Instalment, InstalmentStatus, PaymentSchedule
+from offers.selectors.agreements import agreements_visible_to
+from payments.selectors import payment_states
 
 
 def may_follow(user: User, public_id: uuid.UUID) -> bool:
     """A ready account that is a party to the agreement or an admin (``agreements_visible_to``)."""
     if not user.is_authenticated or not user.is_active or not account_readiness(user).ready:
         return False
-    return agreements_visible_to(user).filter(public_id=public_id).exists()
-
-
-def payment_states(public_id: uuid.UUID) -> dict[str, Any]:
-    """What the schedule page shows live: each instalment's status and Stripe's reason if it failed."""
-    schedule = PaymentSchedule.objects.filter(agreement__public_id=public_id).first()
-    if schedule is None:
-        return {"type": "instalments", "disputed": False, "instalments": []}
-    rows = (
-        Instalment.objects.filter(schedule=schedule)
-        .order_by("number")
-        .values("pk", "status", "failure_reason", "paid_at")
-    )
-    return {
-        "type": "instalments",
-        "disputed": schedule.disputed,
-        "instalments": [
-            {
-                "id": row["pk"],
-                "status": row["status"],
-                "status_label": str(InstalmentStatus(row["status"]).label),
-                "failure_reason": row["failure_reason"],
-                "paid_at": row["paid_at"].isoformat() if row["paid_at"] else None,
-            }
-            for row in rows
-        ],
-    }
+    return agreements_visible_to(user=user).filter(public_id=public_id).exists()
 
 
 class PaymentStatusConsumer(PollingConsumer):

@@ -11,17 +11,22 @@ import copy
 
 from django.db import transaction
 
-from festival.models import Film
+from accounts.models import User
+from festival.policy import film_team_user_ids
 from offers import demo as offers_demo
-from offers import negotiation
 from offers.models import Agreement, Offer, OfferKind
+from offers.services import negotiation
 from payments.models import Instalment, InstalmentKind
-from payments.schedules import instalment_confirm_delivery
+from payments.services.schedules import instalment_confirm_delivery
+
+
+def _producer(film_id: int) -> User:
+    """The film's first producer (the demo's team member who answers for it)."""
+    return User.objects.filter(pk__in=film_team_user_ids(film_id)).earliest("pk")
 
 
 def _accept(offer: Offer) -> Agreement:
-    film = Film.objects.get(pk=offer.film_id)
-    producer = film.team_members.order_by("pk").first().user  # type: ignore[union-attr]
+    producer = _producer(offer.film_id)
     version = offer.versions.get(number=1)
     return negotiation.thread_accept(user=producer, offer=offer, version=1, terms_hash=version.terms_hash)
 
@@ -53,7 +58,6 @@ def seed_demo_payments() -> int:
             .first()
         )
         if milestone is not None:
-            agreement = milestone.schedule.agreement
-            producer = agreement.film.team_members.order_by("pk").first().user  # type: ignore[union-attr]
+            producer = _producer(milestone.schedule.agreement.film_id)
             instalment_confirm_delivery(user=producer, instalment=milestone)
     return len(made)

@@ -1,4 +1,5 @@
-"""How instalments read to people: their label from the agreed terms, and amounts as money."""
+"""How instalments read to people: their label, drawn from the agreed terms. Amounts are written by
+``core.money.format_money`` (the ``money`` and ``instalment_amount`` tags of ``payments_tags``)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from offers.terms.common import Money
-from offers.terms.render import CATEGORY_LABELS, format_money
+from offers.terms.render import CATEGORY_LABELS
 from offers.terms.types import PostProductionTerms
 from payments.models import Instalment, Source
-
-
-def money_text(amount_minor: int, currency: str) -> str:
-    """``EUR 1,250.00``; a credit in the ledger reads ``−EUR 1,250.00``."""
-    text = format_money(Money(amount_minor=abs(amount_minor), currency=currency))
-    return f"−{text}" if amount_minor < 0 else text
 
 
 def instalment_label(instalment: Instalment, terms: Any = None) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.transitions import StateMachine
+
 
 class ConnectedAccount(models.Model):
     """A production company's Express account on Stripe Connect. Its flags are copied from Stripe's
-    Account object each time it is re-read (``payments.connect.connect_refresh``), never set by hand."""
+    Account object each time it is re-read (``payments.services.connect.connect_refresh``), never set by
+    hand."""
 
     organisation = models.OneToOneField(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="connected_account"
@@ -114,6 +117,11 @@ INSTALMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     S.REFUNDED: frozenset(),
     S.DELIVERED: frozenset(),
 }
+INSTALMENT_MACHINE = StateMachine(
+    subject="instalment",
+    transitions=INSTALMENT_TRANSITIONS,
+    refusal=_("This instalment is %(status)s; it cannot become %(target)s."),
+)
 PAYABLE = frozenset({S.DUE, S.PROCESSING, S.FAILED})
 
 
@@ -258,7 +266,7 @@ class LedgerTransaction(models.Model):
 
 class LedgerEntry(models.Model):
     """One leg of a movement: debits positive, credits negative, so each transaction sums to zero per
-    currency (``payments.ledger.post`` refuses anything else)."""
+    currency (``payments.services.ledger.post`` refuses anything else)."""
 
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
     account = models.CharField(max_length=100)

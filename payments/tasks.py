@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from payments import notifications
-from payments.schedules import instalments_release
+from payments.services.schedules import instalments_release
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -18,12 +18,13 @@ def tell_admins_of_dispute(instalment_id: int) -> None:
 def resolve_dispute(dispute_id: str) -> str:
     """A dispute that arrived before its charge was known, re-read now that the charge is recorded (if
     this fails, reconciliation resolves it)."""
-    from payments.refunds import dispute_update  # payments.refunds queues this module's tasks
+    # Imported here to break an import cycle: payments.services.disputes queues this module's tasks
+    from payments.services.disputes import dispute_update
 
-    return dispute_update(dispute_id)
+    return dispute_update(dispute_id=dispute_id)
 
 
 @shared_task
 def release_due_instalments() -> int:
-    """Run by the worker's beat every hour: instalments whose date has come fall due."""
+    """Run by the worker's beat every hour: every instalment whose date has come falls due."""
     return instalments_release()

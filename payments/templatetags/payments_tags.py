@@ -1,6 +1,7 @@
 from django import template
 
-from payments.display import instalment_label, money_text
+from core.money import format_money
+from payments.display import instalment_label
 from payments.models import Instalment
 
 register = template.Library()
@@ -8,7 +9,7 @@ register = template.Library()
 
 @register.filter
 def instalment_amount(instalment: Instalment) -> str:
-    return money_text(instalment.amount_minor, instalment.currency)
+    return format_money(instalment.amount_minor, instalment.currency)
 
 
 @register.filter
@@ -18,4 +19,4 @@ def instalment_name(instalment: Instalment) -> str:
 
 @register.simple_tag
 def money(amount_minor: int, currency: str) -> str:
-    return money_text(amount_minor, currency)
+    return format_money(amount_minor, currency)

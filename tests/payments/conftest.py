@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from offers import negotiation
 from offers.models import Agreement
-from payments import connect
+from offers.services import negotiation
 from payments.models import ConnectedAccount
-from payments.webhooks import Reply, receive_webhook
+from payments.services import connect
+from payments.services.webhooks import Reply, receive_webhook
 from tests.conftest import World
 from tests.offers.conftest import submitted_offer
 from tests.payments.stripe_stub import WEBHOOK_SECRET, StripeStub, handler_for
@@ -75,6 +75,6 @@ def deliver(stripe_stub: StripeStub, django_capture_on_commit_callbacks: Any) ->
     def send(event_type: str, obj: dict[str, Any], **options: Any) -> Reply:
         payload, signature = stripe_stub.webhook(event_type, obj, **options)
         with django_capture_on_commit_callbacks(execute=True):
-            return receive_webhook(payload, signature)
+            return receive_webhook(payload=payload, signature=signature)
 
     return send

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from offers.models import Agreement
-from payments import ledger
-from payments.checkout import instalment_pay
+from payments import selectors
 from payments.models import Instalment
-from payments.webhooks import Reply
+from payments.services.checkout import instalment_pay
+from payments.services.webhooks import Reply
 from tests.conftest import World
 from tests.payments.stripe_stub import StripeStub
 
@@ -21,8 +21,8 @@ def instalments(agreement: Agreement) -> list[Instalment]:
 
 
 def assert_balanced() -> None:
-    assert ledger.unbalanced_transactions() == []
-    assert all(total == 0 for total in ledger.totals_by_currency().values())
+    assert selectors.unbalanced_transactions() == []
+    assert all(total == 0 for total in selectors.totals_by_currency().values())
 
 
 def pay(

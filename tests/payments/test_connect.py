@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from core.errors import Forbidden, InvalidInput
-from payments import connect
 from payments.gateway import PaymentsNotConfigured, idempotency_key
 from payments.models import ConnectedAccount
+from payments.services import connect
 from tests.conftest import World, audit_actions
 from tests.payments.stripe_stub import StripeStub
 
@@ -33,7 +33,7 @@ def test_a_producer_connects_their_company_once_and_gets_fresh_links(
     assert created.form["type"] == "express" and created.form["country"] == "PE"
     assert created.headers["idempotency-key"] == idempotency_key("account.create", world.producer_org.pk)
     assert stripe_stub.requests[1].form["return_url"] == URLS["return_url"]
-    assert audit_actions().count("payments.account_created") == 1
+    assert audit_actions().count("connect_account.created") == 1
     assert not account.ready
 
 
@@ -72,9 +72,9 @@ def test_the_status_is_re_read_from_stripe(world: World, stripe_stub: StripeStub
     )
     refreshed = connect.connect_refresh(account=account)
     assert refreshed.ready and refreshed.requirements_due == [] and refreshed.refreshed_at is not None
-    assert audit_actions().count("payments.account_updated") == 2  # not-onboarded, then onboarded
+    assert audit_actions().count("connect_account.updated") == 2  # not-onboarded, then onboarded
     connect.connect_refresh(account=account)  # nothing changed: no new entry
-    assert audit_actions().count("payments.account_updated") == 2
+    assert audit_actions().count("connect_account.updated") == 2
 
 
 def test_account_links_go_through_the_gateway_with_a_key_derived_from_each_request(
@@ -86,4 +86,4 @@ def test_account_links_go_through_the_gateway_with_a_key_derived_from_each_reque
     keys = [r.headers.get("idempotency-key") for r in stripe_stub.requests if r.path == "/v1/account_links"]
     assert keys == [idempotency_key("account.link", account.stripe_account_id, n) for n in (1, 2)]
     assert account.links_issued == 2
-    assert audit_actions().count("payments.onboarding_link_issued") == 2
+    assert audit_actions().count("connect_account.onboarding_link_issued") == 2

@@ -11,8 +11,7 @@ from django.core import mail
 
 from core.errors import Conflict
 from offers.models import Agreement
-from payments import ledger
-from payments.checkout import instalment_pay
+from payments import selectors
 from payments.models import (
     ConnectedAccount,
     Dispute,
@@ -21,9 +20,10 @@ from payments.models import (
     LedgerKind,
     LedgerTransaction,
 )
-from payments.reconcile import reconcile
-from payments.refunds import instalment_refund
-from payments.schedules import instalment_confirm_delivery
+from payments.services.checkout import instalment_pay
+from payments.services.reconcile import reconcile
+from payments.services.refunds import instalment_refund
+from payments.services.schedules import instalment_confirm_delivery
 from tests.conftest import World, audit_actions
 from tests.payments.helpers import URLS, assert_balanced, instalments, pay
 from tests.payments.stripe_stub import StripeStub, published
@@ -56,7 +56,7 @@ def test_a_dispute_that_arrives_before_its_payments_events_is_resolved_from_stri
     assert deliver("charge.dispute.created", snapshot(dispute)).detail == "processed: dispute needs_response"
     first.refresh_from_db()
     assert first.status == InstalmentStatus.PAID and first.charge_id == intent["latest_charge"]
-    assert disputed(agreement) and ledger.balances()["disputed_funds"] == {"EUR": 2_250_000}
+    assert disputed(agreement) and selectors.balances()["disputed_funds"] == {"EUR": 2_250_000}
     assert Dispute.objects.get().instalment_id == first.pk
     assert deliver("payment_intent.succeeded", intent).detail == "ignored: already settled"
     assert_balanced()
@@ -76,7 +76,7 @@ def test_a_dispute_whose_charge_cannot_be_read_yet_waits_and_is_resolved_later(
     assert reply.detail == "processed: dispute recorded, its charge is not known yet"
     pending = Dispute.objects.get()
     assert pending.instalment_id is None and pending.charge_id == charge["id"]
-    assert "payments.dispute_pending" in audit_actions()
+    assert "dispute.pending" in audit_actions()
     stripe_stub.objects[charge_path] = charge
     # The payment's own event arrives: the waiting dispute is resolved with it
     assert deliver("payment_intent.succeeded", intent).detail == "processed: paid"
@@ -141,8 +141,8 @@ def test_the_agreement_stays_disputed_while_any_of_its_disputes_is_open(
     assert disputed(agreement)  # the other one is still open
     deliver("charge.dispute.closed", stripe_stub.close_dispute(other["id"], "lost"))
     assert not disputed(agreement)
-    assert ledger.balances()["disputed_funds"] == {"EUR": 0}
-    assert ledger.balances()["dispute_losses"] == {"EUR": 750_000}
+    assert selectors.balances()["disputed_funds"] == {"EUR": 0}
+    assert selectors.balances()["dispute_losses"] == {"EUR": 750_000}
     assert_balanced()
     assert reconcile().ok
 
@@ -157,7 +157,7 @@ def test_inquiries_move_no_money_and_clear_the_flag_when_closed(
     reply = deliver("charge.dispute.created", snapshot(inquiry))
     assert reply.detail == "processed: dispute warning_needs_response"
     assert disputed(agreement) and [m.to for m in mail.outbox] == [[world.admin.email]]
-    assert posted(LedgerKind.DISPUTE) == 0 and "disputed_funds" not in ledger.balances()
+    assert posted(LedgerKind.DISPUTE) == 0 and "disputed_funds" not in selectors.balances()
     deliver("charge.dispute.updated", stripe_stub.close_dispute(inquiry["id"], "warning_closed"))
     assert not disputed(agreement)
     assert (
@@ -180,7 +180,7 @@ def test_an_inquiry_that_becomes_a_chargeback_posts_the_withdrawal_then(
     assert posted(LedgerKind.DISPUTE) == 0
     deliver("charge.dispute.funds_withdrawn", stripe_stub.close_dispute(inquiry["id"], "needs_response"))
     assert posted(LedgerKind.DISPUTE) == 1 and disputed(agreement)
-    assert ledger.balances()["disputed_funds"] == {"EUR": 2_250_000}
+    assert selectors.balances()["disputed_funds"] == {"EUR": 2_250_000}
     assert_balanced()
 
 
@@ -209,7 +209,7 @@ def test_a_refund_that_fails_after_the_reversal_records_the_reversal_and_can_be_
     first.refresh_from_db()
     assert first.status == InstalmentStatus.PAID and first.transfer_reversal_id
     assert posted(LedgerKind.TRANSFER_REVERSAL) == 1 and posted(LedgerKind.REFUND) == 0
-    assert {"payments.transfer_reversed", "payments.refund_failed"} <= set(audit_actions())
+    assert {"transfer.reversed", "refund.failed"} <= set(audit_actions())
     assert_balanced()
     assert reconcile().ok  # Stripe's reversed amount is the ledger's
 
@@ -218,6 +218,6 @@ def test_a_refund_that_fails_after_the_reversal_records_the_reversal_and_can_be_
     assert refunded.status == InstalmentStatus.REFUNDED
     assert len([r for r in stripe_stub.requests if r.path.endswith("/reversals")]) == 1  # not reversed twice
     assert_balanced()
-    assert all(amount == 0 for balance in ledger.balances().values() for amount in balance.values())
+    assert all(amount == 0 for balance in selectors.balances().values() for amount in balance.values())
     assert reconcile().ok
     assert Instalment.objects.get(pk=first.pk).refund_id

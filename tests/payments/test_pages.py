@@ -15,19 +15,22 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from audit.models import AuditEntry
+from core.money import format_money
 from offers.models import Agreement
-from payments.display import money_text
-from payments.fees import current_fee_bp
 from payments.models import (
     ConnectedAccount,
     Instalment,
     InstalmentStatus,
+    LedgerEntry,
     PaymentSchedule,
     PlatformFee,
     WebhookEvent,
     WebhookOutcome,
 )
-from payments.webhooks import Reply, receive_webhook
+from payments.selectors import current_fee_bp
+from payments.services.schedules import schedules_backfill
+from payments.services.webhooks import Reply, receive_webhook
 from tests.conftest import World, audit_actions, logged_in_client, make_user
 from tests.offers.test_memo import make_agreement
 from tests.payments.stripe_stub import StripeStub, sign
@@ -64,7 +67,7 @@ def deliver(stripe_stub: StripeStub, django_capture_on_commit_callbacks: Any) ->
     def send(event_type: str, obj: dict[str, Any]) -> Reply:
         payload, signature = stripe_stub.webhook(event_type, obj)
         with django_capture_on_commit_callbacks(execute=True):
-            return receive_webhook(payload, signature)
+            return receive_webhook(payload=payload, signature=signature)
 
     return send
 
@@ -132,15 +135,34 @@ def test_an_unready_account_is_told_what_is_missing(world: World, agreement: Agr
     assert Client().get(schedule_url(agreement)).status_code == 302  # to the sign-in page
 
 
-def test_an_agreement_recorded_without_a_schedule_gets_one_on_first_visit(world: World) -> None:
+def written_rows() -> tuple[int, int, int, int]:
+    """What a page could write: audit entries, schedules, instalments, ledger entries."""
+    return (
+        AuditEntry.objects.count(),
+        PaymentSchedule.objects.count(),
+        Instalment.objects.count(),
+        LedgerEntry.objects.count(),
+    )
+
+
+def test_reading_the_schedule_writes_nothing(world: World, agreement: Agreement) -> None:
+    before = written_rows()
+    for who in ("pro", "producer", "admin"):
+        assert page(logged_in_client(getattr(world, who)), schedule_url(agreement))[0] == 200
+    assert written_rows() == before
+
+
+def test_an_agreement_recorded_without_a_schedule_gets_one_from_the_backfill_not_from_a_visit(
+    world: World,
+) -> None:
     agreement = make_agreement(world)  # written directly: no agreement_recorded signal, no schedule
-    assert not PaymentSchedule.objects.filter(agreement=agreement).exists()
+    before = written_rows()
+    assert logged_in_client(world.producer).get(schedule_url(agreement)).status_code == 404
+    assert written_rows() == before  # the visit wrote nothing
+    assert [s.agreement_id for s in schedules_backfill()] == [agreement.pk]
     status, body = page(logged_in_client(world.producer), schedule_url(agreement))
     assert status == 200
-    assert PaymentSchedule.objects.filter(agreement=agreement).count() == 1
     assert len(instalments(agreement)) == 2 and "Tranche 2" in body
-    assert logged_in_client(world.pro).get(schedule_url(agreement)).status_code == 200  # no second one
-    assert PaymentSchedule.objects.filter(agreement=agreement).count() == 1
 
 
 def test_only_the_paying_side_sees_the_pay_button(
@@ -168,7 +190,7 @@ def test_the_payee_side_is_refused_the_payment_and_nothing_changes(
     first.refresh_from_db()
     assert (first.status, first.attempts, first.checkout_session_id) == (InstalmentStatus.DUE, 0, "")
     assert len(stripe_stub.requests) == before
-    assert "payments.checkout_started" not in audit_actions()
+    assert "checkout.started" not in audit_actions()
 
 
 def test_a_client_that_asks_for_json_gets_the_refusals_status(
@@ -342,7 +364,7 @@ def test_the_receipt_shows_to_parties_and_admins(
     assert paid.charge_id in body and html.escape(paid.receipt_url) in body
     assert world.film.title in body and world.distributor_org.name in body and world.producer_org.name in body
     with translation.override(language):
-        assert html.escape(money_text(2_250_000, "EUR")) in body  # in the reader's number format
+        assert html.escape(format_money(2_250_000, "EUR")) in body  # in the reader's number format
 
 
 def test_receipts_are_for_parties_and_paid_instalments_only(
@@ -443,7 +465,7 @@ def test_back_from_stripe_the_status_is_read_again(world: World, stripe_stub: St
     assert "is connected to Stripe and can receive payments" in response.content.decode()
     account.refresh_from_db()
     assert account.ready and account.refreshed_at is not None
-    assert "payments.account_updated" in audit_actions()
+    assert "connect_account.updated" in audit_actions()
 
 
 def test_an_expired_onboarding_link_is_replaced(world: World, stripe_stub: StripeStub) -> None:
@@ -503,7 +525,7 @@ def test_admins_set_the_fee_in_percent(world: World) -> None:
     response = client.post(reverse("payments-fee-set"), {"percent": "2.75"}, follow=True)
     assert response.redirect_chain == [(reverse("payments-staff"), 302)]
     assert current_fee_bp() == 275
-    assert "payments.platform_fee_set" in audit_actions()
+    assert "platform_fee.set" in audit_actions()
     refused = client.post(reverse("payments-fee-set"), {"percent": "60"})
     assert refused.status_code == 400 and current_fee_bp() == 275
     history = client.get(reverse("payments-staff")).content.decode()

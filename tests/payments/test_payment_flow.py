@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import models
 from django.test import Client
 
+from audit.models import AuditEntry
 from core.errors import Conflict, Forbidden, NotFound
 from offers.models import Agreement
-from payments import ledger
-from payments.checkout import instalment_pay, payable_instalment
-from payments.fees import platform_fee_set
+from payments import selectors
 from payments.gateway import PaymentsNotConfigured, idempotency_key
 from payments.models import (
     ConnectedAccount,
@@ -23,9 +23,12 @@ from payments.models import (
     WebhookEvent,
     WebhookOutcome,
 )
-from payments.refunds import instalment_refund
-from payments.schedules import instalment_confirm_delivery
-from payments.webhooks import Reply, receive_webhook
+from payments.selectors import payable_instalment
+from payments.services.checkout import instalment_pay
+from payments.services.fees import platform_fee_set
+from payments.services.refunds import instalment_refund
+from payments.services.schedules import instalment_confirm_delivery
+from payments.services.webhooks import Reply, receive_webhook
 from tests.conftest import World, audit_actions, make_user
 from tests.payments.helpers import URLS, assert_balanced, instalments, pay
 from tests.payments.stripe_stub import StripeStub
@@ -71,7 +74,7 @@ def test_a_completion_fund_is_paid_in_two_instalments_less_the_platform_fee(
         "instalment.transfer", first.pk, first.payment_intent_id
     )
     assert_balanced()
-    assert ledger.balances() == {
+    assert selectors.balances() == {
         "stripe_balance": {"EUR": 56_250},
         "platform_fees": {"EUR": -56_250},
         f"due_to:{world.producer_org.pk}": {"EUR": 0},
@@ -90,15 +93,15 @@ def test_a_completion_fund_is_paid_in_two_instalments_less_the_platform_fee(
     second = pay(world, stripe_stub, second, deliver)
     assert second.status == InstalmentStatus.PAID
     assert_balanced()
-    assert ledger.balances()["stripe_balance"] == {"EUR": 56_250 + 18_750}
+    assert selectors.balances()["stripe_balance"] == {"EUR": 56_250 + 18_750}
     assert len([r for r in stripe_stub.requests if r.path == "/v1/transfers"]) == 2
     trail = audit_actions()
     for action in (
-        "payments.schedule_created",
-        "payments.checkout_started",
-        "payments.instalment_paid",
-        "payments.delivery_confirmed",
-        "payments.platform_fee_set",
+        "schedule.created",
+        "checkout.started",
+        "instalment.paid",
+        "instalment.delivery_confirmed",
+        "platform_fee.set",
     ):
         assert action in trail
 
@@ -196,7 +199,7 @@ def test_duplicated_late_and_replayed_webhooks_change_nothing_twice(
     assert LedgerTransaction.objects.count() == 2  # the charge and the transfer (a zero fee posts nothing)
     assert_balanced()
     assert WebhookEvent.objects.get(stripe_event_id="evt_paid").deliveries == 2
-    assert audit_actions().count("payments.instalment_paid") == 1
+    assert audit_actions().count("instalment.paid") == 1
 
 
 def test_an_event_whose_snapshot_lies_is_judged_on_the_object_re_read_from_stripe(
@@ -231,7 +234,7 @@ def test_a_bad_signature_gets_400_is_recorded_and_changes_nothing(
         stale,
         (tampered_body, None),
     ):
-        assert receive_webhook(payload, header) == Reply(400, "bad signature")
+        assert receive_webhook(payload=payload, signature=header) == Reply(400, "bad signature")
     assert WebhookEvent.objects.filter(outcome=WebhookOutcome.BAD_SIGNATURE).count() == 4
     assert WebhookEvent.objects.exclude(outcome=WebhookOutcome.BAD_SIGNATURE).count() == 0
     first.refresh_from_db()
@@ -280,10 +283,10 @@ def test_an_admin_refunds_a_paid_instalment_reversing_the_transfer(
     assert refund.form["payment_intent"] == first.payment_intent_id
     assert stripe_stub.get("/v1/charges", first.charge_id)["refunded"] is True
     assert_balanced()
-    assert all(amount == 0 for balance in ledger.balances().values() for amount in balance.values())
+    assert all(amount == 0 for balance in selectors.balances().values() for amount in balance.values())
     with pytest.raises(Conflict):
         instalment_refund(user=world.admin, instalment=refunded, reason="again")
-    assert "payments.instalment_refunded" in audit_actions()
+    assert "instalment.refunded" in audit_actions()
 
 
 def test_a_dispute_flags_the_agreement_and_moves_the_ledger(
@@ -296,7 +299,7 @@ def test_a_dispute_flags_the_agreement_and_moves_the_ledger(
     assert deliver("charge.dispute.funds_withdrawn", dispute).detail == "ignored: nothing new"
     agreement.payment_schedule.refresh_from_db()
     assert agreement.payment_schedule.disputed
-    assert ledger.balances()["disputed_funds"] == {"EUR": 2_250_000}
+    assert selectors.balances()["disputed_funds"] == {"EUR": 2_250_000}
     assert [m.to for m in mail.outbox] == [[world.admin.email]]
     assert_balanced()
 
@@ -304,10 +307,10 @@ def test_a_dispute_flags_the_agreement_and_moves_the_ledger(
     assert deliver("charge.dispute.closed", dispute).detail == "processed: dispute lost"
     agreement.payment_schedule.refresh_from_db()
     assert not agreement.payment_schedule.disputed
-    assert ledger.balances()["dispute_losses"] == {"EUR": 2_250_000}
-    assert ledger.balances()["disputed_funds"] == {"EUR": 0}
+    assert selectors.balances()["dispute_losses"] == {"EUR": 2_250_000}
+    assert selectors.balances()["disputed_funds"] == {"EUR": 0}
     assert_balanced()
-    assert audit_actions().count("payments.dispute_opened") == 1
+    assert audit_actions().count("dispute.opened") == 1
 
 
 def test_a_won_dispute_reinstates_the_funds(
@@ -316,8 +319,8 @@ def test_a_won_dispute_reinstates_the_funds(
     first = pay(world, stripe_stub, instalments(agreement)[0], deliver)
     dispute = stripe_stub.open_dispute(first.charge_id, status="won")
     deliver("charge.dispute.closed", dispute)
-    assert ledger.balances()["disputed_funds"] == {"EUR": 0}
-    assert "dispute_losses" not in ledger.balances()
+    assert selectors.balances()["disputed_funds"] == {"EUR": 0}
+    assert "dispute_losses" not in selectors.balances()
     assert_balanced()
 
 
@@ -413,3 +416,38 @@ def test_stripe_reaches_the_webhook_endpoint_without_a_session_or_csrf_token(
     assert again.status_code == 200 and again.json()["detail"] == "duplicate: processed"
     first.refresh_from_db()
     assert first.status == InstalmentStatus.PAID
+
+
+def test_each_entry_names_who_acted_and_for_which_organisation(
+    world: World, stripe_stub: StripeStub, agreement: Agreement, connected: ConnectedAccount, deliver: Any
+) -> None:
+    """A member acts for their company (the payer pays and confirms, the producer connects theirs); an
+    admin acts for the festival, no company; the system's moves name the company the money is for."""
+    platform_fee_set(user=world.admin, fee_bp=250)
+    first, second = instalments(agreement)
+    first = pay(world, stripe_stub, first, deliver)
+    instalment_confirm_delivery(user=world.pro, instalment=second)
+    instalment_refund(user=world.admin, instalment=first, reason="Paid by mistake")
+    named = set(
+        AuditEntry.objects.exclude(action__in=["agreement.recorded", "offer.accepted"])
+        .filter(seq__gt=0)
+        .values_list("action", "actor_id", "organisation_id")
+    )
+    producer, payer = world.producer_org.pk, world.distributor_org.pk
+    assert {
+        ("connect_account.created", world.producer.pk, producer),
+        ("connect_account.onboarding_link_issued", world.producer.pk, producer),
+        ("connect_account.updated", None, producer),
+        ("platform_fee.set", world.admin.pk, None),
+        ("checkout.started", world.pro.pk, payer),
+        ("instalment.paid", None, producer),
+        ("instalment.delivery_confirmed", world.pro.pk, payer),
+        ("transfer.reversed", world.admin.pk, None),
+        ("instalment.refunded", world.admin.pk, None),
+    } <= named
+    payments_entries = AuditEntry.objects.filter(target_type__startswith="payments.")
+    assert (
+        not payments_entries.filter(actor__isnull=False, organisation__isnull=False)
+        .exclude(organisation__memberships__user=models.F("actor"))
+        .exists()
+    )  # whenever an entry names a person and a company, the person is a member of it

@@ -9,12 +9,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from offers.models import Agreement
-from payments.checkout import instalment_pay
-from payments.fees import platform_fee_set
 from payments.models import ConnectedAccount, Instalment, LedgerEntry
-from payments.reconcile import reconcile
-from payments.refunds import instalment_refund
-from payments.webhooks import receive_webhook
+from payments.services.checkout import instalment_pay
+from payments.services.fees import platform_fee_set
+from payments.services.reconcile import reconcile
+from payments.services.refunds import instalment_refund
+from payments.services.webhooks import receive_webhook
 from tests.conftest import World
 from tests.payments.stripe_stub import StripeStub
 
@@ -32,7 +32,8 @@ def paid(
     first.refresh_from_db()
     stripe_stub.pay(first.checkout_session_id)
     session = stripe_stub.get("/v1/checkout/sessions", first.checkout_session_id)
-    receive_webhook(*stripe_stub.webhook("checkout.session.completed", session))
+    payload, signature = stripe_stub.webhook("checkout.session.completed", session)
+    receive_webhook(payload=payload, signature=signature)
     first.refresh_from_db()
     assert first.status == "paid"
     return first
@@ -46,7 +47,8 @@ def test_a_ledger_that_matches_stripe_reconciles(
     assert report.checked >= 7
     instalment_refund(user=world.admin, instalment=paid, reason="Paid twice by mistake")
     dispute = stripe_stub.open_dispute(paid.charge_id, status="lost")
-    receive_webhook(*stripe_stub.webhook("charge.dispute.closed", dispute))
+    payload, signature = stripe_stub.webhook("charge.dispute.closed", dispute)
+    receive_webhook(payload=payload, signature=signature)
     report = reconcile()
     assert report.ok, report.problems
     out = StringIO()

@@ -13,7 +13,6 @@ import pytest
 from django.test import Client
 
 from offers.models import Agreement
-from payments.checkout import instalment_pay
 from payments.models import (
     ConnectedAccount,
     InstalmentStatus,
@@ -21,7 +20,8 @@ from payments.models import (
     WebhookEvent,
     WebhookOutcome,
 )
-from payments.webhooks import receive_webhook
+from payments.services.checkout import instalment_pay
+from payments.services.webhooks import receive_webhook
 from tests.conftest import World
 from tests.payments.helpers import URLS, instalments
 from tests.payments.stripe_stub import StripeStub, published, sign
@@ -267,7 +267,7 @@ def test_timestamps_outside_the_tolerance_either_way_get_400_and_are_recorded(
 )
 def test_signature_headers_that_do_not_parse_get_400(stripe_stub: StripeStub, header: str) -> None:
     body = json.dumps(event("customer.created", {"id": "cus_1"})).encode()
-    assert receive_webhook(body, header).status == 400
+    assert receive_webhook(payload=body, signature=header).status == 400
     assert newest().outcome == WebhookOutcome.BAD_SIGNATURE
 
 

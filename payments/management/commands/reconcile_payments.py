@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.gateway import PaymentsNotConfigured
-from payments.reconcile import reconcile
+from payments.services.reconcile import reconcile
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""The platform's fee, as admins set it (zero until they do)."""
+"""The platform's fee, as admins set it (zero until they do; the fee in force is read by
+``payments.selectors.current_fee_bp``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,9 @@ from accounts.policy import is_festival_admin
 from audit.services import audit_record
 from core.errors import Forbidden, InvalidInput
 from payments.models import PlatformFee
+from payments.selectors import current_fee_bp
 
 MAX_FEE_BP = 5000
-
-
-def current_fee_bp() -> int:
-    latest = PlatformFee.objects.order_by("-created_at", "-pk").values_list("fee_bp", flat=True).first()
-    return latest or 0
 
 
 def fee_of(amount_minor: int, fee_bp: int) -> int:
@@ -26,6 +23,7 @@ def fee_of(amount_minor: int, fee_bp: int) -> int:
 
 
 def platform_fee_set(*, user: User, fee_bp: object) -> PlatformFee:
+    """An admin sets the fee (acting for the festival: the entry names no organisation)."""
     if not is_festival_admin(user):
         raise Forbidden(_("Only festival admins set the platform fee."), code="admins_only")
     if not isinstance(fee_bp, int) or isinstance(fee_bp, bool) or not 0 <= fee_bp <= MAX_FEE_BP:
@@ -37,7 +35,7 @@ def platform_fee_set(*, user: User, fee_bp: object) -> PlatformFee:
         before = current_fee_bp()
         fee = PlatformFee.objects.create(fee_bp=fee_bp, set_by=user)
         audit_record(
-            action="payments.platform_fee_set",
+            action="platform_fee.set",
             actor=user,
             target=fee,
             data={"from_bp": before, "to_bp": fee_bp},

@@ -1,6 +1,10 @@
 """Stripe Connect onboarding of production companies: an Express account per company, account links
 that are asked for afresh each time (they expire within minutes), and the account's status re-read
-from Stripe."""
+from Stripe.
+
+A member acts for their own company; Stripe's news about an account (``account.updated``) is recorded by
+the system for the company the account belongs to.
+"""
 
 from __future__ import annotations
 
@@ -53,26 +57,14 @@ def connect_onboarding_link(
                 organisation=organisation, defaults={"stripe_account_id": created.id}
             )
             if made:
-                audit_record(
-                    action="payments.account_created",
-                    actor=user,
-                    organisation=organisation,
-                    target=account,
-                    data={"stripe_account_id": created.id},
-                )
+                _recorded("connect_account.created", account, actor=user, stripe_account_id=created.id)
     # Each request for a link is the next one of this account: its number is in the idempotency key, so
     # the client's network retries get the same link and a new request (one expired, or used) a fresh one
     with transaction.atomic():
         locked = ConnectedAccount.objects.select_for_update().get(pk=account.pk)
         locked.links_issued += 1
         locked.save(update_fields=["links_issued"])
-        audit_record(
-            action="payments.onboarding_link_issued",
-            actor=user,
-            organisation=organisation,
-            target=locked,
-            data={"link": locked.links_issued},
-        )
+        _recorded("connect_account.onboarding_link_issued", locked, actor=user, link=locked.links_issued)
     link: Any = call(
         client.v1.account_links.create,
         "account.link",
@@ -106,11 +98,10 @@ def connect_refresh(*, account: ConnectedAccount, actor: User | None = None) -> 
         locked.refreshed_at = timezone.now()
         locked.save()
         if before != status:
-            audit_record(
-                action="payments.account_updated",
-                actor=actor,
-                organisation=locked.organisation,
-                target=locked,
-                data={"from": before, "to": status},
-            )
+            _recorded("connect_account.updated", locked, actor=actor, **{"from": before, "to": status})
     return locked
+
+
+def _recorded(action: str, account: ConnectedAccount, *, actor: User | None, **data: Any) -> None:
+    """An account's entry names its company: the one its member acted for, or whose account it is."""
+    audit_record(action=action, actor=actor, organisation=account.organisation, target=account, data=data)

@@ -4,12 +4,16 @@ each charge is an instalment's payment or a payment not due (refunded, or held f
 what the ledger says (amount, refunds, transfer, reversal); every dispute Stripe has on those charges is
 recorded and its withdrawal, reinstatement or loss posted. Disputes still waiting for their charge are
 re-read first. Run by ``manage.py reconcile_payments`` and the staff page.
+
+Amounts in the report are Stripe's own integers in minor units (as its API and dashboard export give
+them), so that each can be compared and searched for there as it is.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +21,6 @@ import stripe
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from payments import ledger
 from payments.gateway import gateway
 from payments.models import (
     ConnectedAccount,
@@ -29,7 +32,8 @@ from payments.models import (
     StrayPayment,
     StrayStatus,
 )
-from payments.refunds import dispute_update, withdrawn_and_reinstated
+from payments.selectors import unbalanced_transactions
+from payments.services.disputes import dispute_update, withdrawn_and_reinstated
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,14 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def compare(self, checks: Iterable[tuple[str, Any, Any]], problem: str, **names: Any) -> None:
+        """Each ``(what, at Stripe, here)`` is counted, and a problem when the two differ: ``problem``
+        (translated) filled with ``names`` and ``what``, ``stripe``, ``ledger``."""
+        for what, at_stripe, here in checks:
+            self.checked += 1
+            if at_stripe != here:
+                self.problems.append(problem % {**names, "what": what, "stripe": at_stripe, "ledger": here})
 
 
 def _posted() -> dict[tuple[str, str], int]:
@@ -58,7 +70,7 @@ def _posted() -> dict[tuple[str, str], int]:
 
 def reconcile() -> Report:
     report = Report()
-    for movement, currency, total in ledger.unbalanced_transactions():
+    for movement, currency, total in unbalanced_transactions():
         report.problems.append(
             _("Ledger movement %(id)s does not balance in %(currency)s (off by %(total)s).")
             % {"id": movement, "currency": currency, "total": total}
@@ -81,7 +93,7 @@ def _waiting_disputes(report: Report) -> None:
     """Disputes recorded before their charge was known: re-read now, and named if still not tied."""
     for waiting in Dispute.objects.filter(instalment__isnull=True).order_by("pk"):
         try:
-            dispute_update(waiting.stripe_id)
+            dispute_update(dispute_id=waiting.stripe_id)
         except stripe.StripeError as exc:
             log.warning("Dispute %s could not be re-read: %s", waiting.stripe_id, exc)
         waiting.refresh_from_db()
@@ -128,13 +140,11 @@ def _stray(charge: Any, stray: StrayPayment, posted: dict[tuple[str, str], int],
             posted.get((LedgerKind.STRAY_REFUND, stray.refund_id), 0) if stray.refund_id else 0,
         ),
     ]
-    for what, at_stripe, here in checks:
-        report.checked += 1
-        if at_stripe != here:
-            report.problems.append(
-                _("Payment not due %(charge)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here.")
-                % {"charge": charge.id, "what": what, "stripe": at_stripe, "ledger": here}
-            )
+    report.compare(
+        checks,
+        _("Payment not due %(charge)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here."),
+        charge=charge.id,
+    )
     if stray.status == StrayStatus.HELD:
         report.problems.append(
             _(
@@ -185,27 +195,8 @@ def _disputes(
         checks += [
             (str(kind.label), amount, posted.get((kind, dispute.id), 0)) for kind, amount in expected.items()
         ]
-        for what, at_stripe, here in checks:
-            report.checked += 1
-            if at_stripe != here:
-                report.problems.append(
-                    _("Dispute %(id)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here.")
-                    % {"id": dispute.id, "what": what, "stripe": at_stripe, "ledger": here}
-                )
-
-
-def _check(report: Report, instalment: Instalment, what: str, stripe_value: Any, ledger_value: Any) -> None:
-    report.checked += 1
-    if stripe_value != ledger_value:
-        report.problems.append(
-            _("Instalment %(number)s of %(group)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here.")
-            % {
-                "number": instalment.number,
-                "group": instalment.schedule.transfer_group,
-                "what": what,
-                "stripe": stripe_value,
-                "ledger": ledger_value,
-            }
+        report.compare(
+            checks, _("Dispute %(id)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here."), id=dispute.id
         )
 
 
@@ -217,49 +208,30 @@ def _instalment(
     report: Report,
 ) -> None:
     charge: Any = client.v1.charges.retrieve(instalment.charge_id)
-    _check(
-        report,
-        instalment,
-        _("the amount charged"),
-        charge.amount,
-        posted.get((LedgerKind.CHARGE, charge.id), 0),
-    )
-    _check(
-        report,
-        instalment,
-        _("the amount refunded"),
-        charge.amount_refunded,
-        posted.get((LedgerKind.REFUND, instalment.refund_id), 0) if instalment.refund_id else 0,
-    )
+    refunded_here = posted.get((LedgerKind.REFUND, instalment.refund_id), 0) if instalment.refund_id else 0
+    checks: list[tuple[str, Any, Any]] = [
+        (_("the amount charged"), charge.amount, posted.get((LedgerKind.CHARGE, charge.id), 0)),
+        (_("the amount refunded"), charge.amount_refunded, refunded_here),
+    ]
     if instalment.transfer_id:
         transfer: Any = client.v1.transfers.retrieve(instalment.transfer_id)
-        _check(
-            report,
-            instalment,
-            _("the amount transferred"),
-            transfer.amount,
-            posted.get((LedgerKind.TRANSFER, transfer.id), 0),
-        )
-        reversed_here = (
-            posted.get((LedgerKind.TRANSFER_REVERSAL, instalment.transfer_reversal_id), 0)
-            if instalment.transfer_reversal_id
-            else 0
-        )
-        _check(report, instalment, _("the amount reversed"), transfer.amount_reversed, reversed_here)
-        _check(
-            report,
-            instalment,
-            _("the destination"),
-            transfer.destination,
-            destinations.get(instalment.payee_organisation_id),
-        )
-        _check(
-            report,
-            instalment,
-            _("the transfer group"),
-            transfer.transfer_group,
-            instalment.schedule.transfer_group,
-        )
+        reversal = instalment.transfer_reversal_id
+        checks += [
+            (_("the amount transferred"), transfer.amount, posted.get((LedgerKind.TRANSFER, transfer.id), 0)),
+            (
+                _("the amount reversed"),
+                transfer.amount_reversed,
+                posted.get((LedgerKind.TRANSFER_REVERSAL, reversal), 0) if reversal else 0,
+            ),
+            (_("the destination"), transfer.destination, destinations.get(instalment.payee_organisation_id)),
+            (_("the transfer group"), transfer.transfer_group, instalment.schedule.transfer_group),
+        ]
+    report.compare(
+        checks,
+        _("Instalment %(number)s of %(group)s: %(what)s is %(stripe)s at Stripe, %(ledger)s here."),
+        number=instalment.number,
+        group=instalment.schedule.transfer_group,
+    )
 
 
 def _transfer_group(client: stripe.StripeClient, schedule: PaymentSchedule, report: Report) -> None:

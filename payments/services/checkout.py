@@ -20,12 +20,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, User
 from accounts.policy import is_festival_admin, require_ready
 from audit.services import audit_record
-from core.errors import Conflict, Forbidden, NotFound
-from offers.agreement_selectors import agreements_visible_to
-from payments import ledger
-from payments.fees import current_fee_bp, fee_of
+from audit.transitions import transition
+from core.errors import Conflict, Forbidden
 from payments.gateway import call, gateway
 from payments.models import (
+    INSTALMENT_MACHINE,
     PAYABLE,
     CheckoutSession,
     ConnectedAccount,
@@ -37,37 +36,28 @@ from payments.models import (
     StrayPayment,
     StrayStatus,
 )
-from payments.schedules import instalment_transition, instalments_release
+from payments.selectors import current_fee_bp, instalment_for_metadata
+from payments.services import ledger
+from payments.services.fees import fee_of
+from payments.services.schedules import instalment_entry, instalment_release
 from payments.tasks import resolve_dispute, send_receipt
 
 SETTLED = frozenset({InstalmentStatus.PAID, InstalmentStatus.REFUNDED})
-
-
-def payable_instalment(user: User, instalment_id: int) -> Instalment:
-    """The instalment if ``user`` is a party to its agreement (404 otherwise, as if it did not exist)."""
-    visible = agreements_visible_to(user).values("pk")
-    instalment = (
-        Instalment.objects.select_related("schedule__agreement", "payer_organisation", "payee_organisation")
-        .filter(pk=instalment_id, schedule__agreement__in=visible)
-        .first()
-    )
-    if instalment is None:
-        raise NotFound(_("No such instalment."))
-    return instalment
 
 
 def instalment_pay(*, user: User, instalment: Instalment, success_url: str, cancel_url: str) -> str:
     """Open a Checkout Session for a due (or failed) instalment; returns the URL to send the payer to.
 
     Refused: an unready account, someone not in the paying company, a milestone, an instalment not yet
-    due or already paid, a producer company without a ready connected account.
+    due or already paid, a producer company without a ready connected account. An instalment whose date
+    has come is released first (that one only: the others wait for the beat).
     """
     require_ready(user)
     if not Membership.objects.filter(user=user, organisation_id=instalment.payer_organisation_id).exists():
         raise Forbidden(_("Only the paying company pays this instalment."), code="not_payer")
     if instalment.kind != InstalmentKind.PAYMENT:
         raise Conflict(_("A service in kind is delivered, not paid."), code="not_a_payment")
-    instalments_release()
+    instalment_release(instalment=instalment)
     client = gateway()
     with transaction.atomic():
         locked = Instalment.objects.select_for_update().get(pk=instalment.pk)
@@ -134,17 +124,20 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
         CheckoutSession.objects.create(
             instalment=locked, stripe_id=session.id, attempt=attempt, opened_by=user
         )
-        instalment_transition(
+        transition(
             locked,
-            InstalmentStatus.PROCESSING,
+            machine=INSTALMENT_MACHINE,
+            to=InstalmentStatus.PROCESSING,
             actor=user,
-            action="payments.checkout_started",
-            data={
-                "attempt": attempt,
-                "checkout_session": session.id,
-                "fee_minor": fee_minor,
-                "expired_sessions": expired,
-            },
+            organisation=locked.payer_organisation,
+            action="checkout.started",
+            data=instalment_entry(
+                locked,
+                attempt=attempt,
+                checkout_session=session.id,
+                fee_minor=fee_minor,
+                expired_sessions=expired,
+            ),
             attempts=attempt,
             checkout_by=user,
             checkout_session_id=session.id,
@@ -183,22 +176,14 @@ def _expire_session(client: stripe.StripeClient, opened: CheckoutSession) -> str
     return opened.stripe_id
 
 
-def _instalment_for(metadata: Any) -> Instalment | None:
-    """The instalment a Stripe object's metadata names, if any."""
-    raw = metadata.to_dict().get("instalment_id") if metadata else None
-    if raw is None or not str(raw).isdigit():
-        return None
-    return Instalment.objects.filter(pk=int(raw)).first()
-
-
-def payment_settle(payment_intent_id: str) -> str:
+def payment_settle(*, payment_intent_id: str) -> str:
     """Re-read the PaymentIntent; if it succeeded for one of our instalments, mark it paid, transfer the
     money less the fee to the producer company, and post the ledger. Money for an instalment that is not
     waiting for it (paid already, refunded, or a different amount) is refunded and posted instead
     (``_stray_payment``). Returns what was done."""
     client = gateway()
     intent: Any = client.v1.payment_intents.retrieve(payment_intent_id)
-    instalment = _instalment_for(intent.metadata)
+    instalment = instalment_for_metadata(intent.metadata)
     if instalment is None:
         return "ignored: not one of our payments"
     if intent.status != "succeeded":
@@ -230,36 +215,16 @@ def payment_settle(payment_intent_id: str) -> str:
                 "metadata": {"instalment_id": str(locked.pk)},
             },
         )
-        due_to = ledger.due_to(locked)
-        ledger.post(
-            kind=LedgerKind.CHARGE,
-            stripe_object_id=charge.id,
-            instalment=locked,
-            legs=ledger.move(ledger.STRIPE_BALANCE, due_to, locked.amount_minor),
-        )
-        ledger.post(
-            kind=LedgerKind.PLATFORM_FEE,
-            stripe_object_id=charge.id,
-            instalment=locked,
-            legs=ledger.move(due_to, ledger.PLATFORM_FEES, locked.fee_minor),
-        )
-        ledger.post(
-            kind=LedgerKind.TRANSFER,
-            stripe_object_id=transfer.id,
-            instalment=locked,
-            legs=ledger.move(due_to, ledger.STRIPE_BALANCE, net),
-        )
-        paid = instalment_transition(
+        ledger.post_paid(instalment=locked, charge_id=charge.id, transfer_id=transfer.id)
+        paid = transition(
             locked,
-            InstalmentStatus.PAID,
+            machine=INSTALMENT_MACHINE,
+            to=InstalmentStatus.PAID,
             actor=None,
-            action="payments.instalment_paid",
-            data={
-                "payment_intent": intent.id,
-                "charge": charge.id,
-                "transfer": transfer.id,
-                "net_minor": net,
-            },
+            organisation=locked.payee_organisation,
+            data=instalment_entry(
+                locked, payment_intent=intent.id, charge=charge.id, transfer=transfer.id, net_minor=net
+            ),
             payment_intent_id=intent.id,
             charge_id=charge.id,
             transfer_id=transfer.id,
@@ -267,7 +232,7 @@ def payment_settle(payment_intent_id: str) -> str:
             failure_reason="",
             paid_at=timezone.now(),
         )
-        transaction.on_commit(lambda: send_receipt.delay(paid.pk))
+        transaction.on_commit(partial(send_receipt.delay, paid.row.pk))
         _resolve_waiting_disputes(charge.id)
     return "processed: paid"
 
@@ -301,18 +266,13 @@ def _stray_payment(client: stripe.StripeClient, locked: Instalment, intent: Any,
             currency=stray.currency,
             legs=ledger.move(ledger.STRIPE_BALANCE, ledger.owed_to(locked), stray.amount_minor),
         )
-        audit_record(
-            action="payments.stray_payment_received",
+        _stray_recorded(
+            "stray_payment.received",
+            stray,
             actor=None,
-            organisation=locked.payer_organisation,
-            target=locked,
-            data={
-                "payment_intent": intent.id,
-                "charge": stray.charge_id,
-                "amount_minor": stray.amount_minor,
-                "currency": stray.currency,
-                "reason": reason,
-            },
+            amount_minor=stray.amount_minor,
+            currency=stray.currency,
+            reason=reason,
         )
     _resolve_waiting_disputes(stray.charge_id)
     try:
@@ -320,13 +280,7 @@ def _stray_payment(client: stripe.StripeClient, locked: Instalment, intent: Any,
     except PERMANENT_REFUSALS as exc:
         stray.detail = (exc.user_message or str(exc))[:500]
         stray.save(update_fields=["detail", "updated_at"])
-        audit_record(
-            action="payments.stray_payment_held",
-            actor=None,
-            organisation=locked.payer_organisation,
-            target=locked,
-            data={"payment_intent": intent.id, "charge": stray.charge_id, "refusal": stray.detail},
-        )
+        _stray_recorded("stray_payment.held", stray, actor=None, refusal=stray.detail)
         return "processed: paid twice, held for an admin"
     return "processed: paid twice, refunded" if reason == "already_paid" else f"processed: {reason}, refunded"
 
@@ -352,12 +306,19 @@ def _refund_stray(client: stripe.StripeClient, stray: StrayPayment, *, actor: Us
     )
     stray.status, stray.refund_id = StrayStatus.REFUNDED, refund.id
     stray.save(update_fields=["status", "refund_id", "updated_at"])
+    _stray_recorded("stray_payment.refunded", stray, actor=actor, refund=refund.id)
+
+
+def _stray_recorded(action: str, stray: StrayPayment, *, actor: User | None, **details: Any) -> None:
+    """The entry of a payment not due: an admin acts for the festival (no organisation); the system
+    names the payer's company, whose money it is."""
+    instalment = stray.instalment
     audit_record(
-        action="payments.stray_payment_refunded",
+        action=action,
         actor=actor,
-        organisation=instalment.payer_organisation,
+        organisation=None if actor is not None else instalment.payer_organisation,
         target=instalment,
-        data={"payment_intent": stray.payment_intent_id, "charge": stray.charge_id, "refund": refund.id},
+        data={"payment_intent": stray.payment_intent_id, "charge": stray.charge_id, **details},
     )
 
 
@@ -387,39 +348,42 @@ def _resolve_waiting_disputes(charge_id: str) -> None:
         transaction.on_commit(partial(resolve_dispute.delay, dispute_id))
 
 
-def payment_failed(payment_intent_id: str) -> str:
+def payment_failed(*, payment_intent_id: str) -> str:
     """Re-read the PaymentIntent; if it did not succeed, record Stripe's reason on a pending instalment."""
     client = gateway()
     intent: Any = client.v1.payment_intents.retrieve(payment_intent_id)
-    instalment = _instalment_for(intent.metadata)
+    instalment = instalment_for_metadata(intent.metadata)
     if instalment is None:
         return "ignored: not one of our payments"
     if intent.status == "succeeded":  # a failure that arrives after the success changes nothing
-        return payment_settle(payment_intent_id)
+        return payment_settle(payment_intent_id=payment_intent_id)
     error = intent.last_payment_error
     reason = (error.message if error and error.message else "") or _("The payment did not go through.")
     with transaction.atomic():
         locked = Instalment.objects.select_for_update().get(pk=instalment.pk)
         if locked.status != InstalmentStatus.PROCESSING:
             return f"ignored: the instalment is {locked.status}"
-        instalment_transition(
+        transition(
             locked,
-            InstalmentStatus.FAILED,
+            machine=INSTALMENT_MACHINE,
+            to=InstalmentStatus.FAILED,
             actor=None,
-            action="payments.payment_failed",
-            data={"payment_intent": intent.id, "reason": reason, "code": getattr(error, "code", None)},
+            organisation=locked.payee_organisation,
+            data=instalment_entry(
+                locked, payment_intent=intent.id, reason=reason, code=getattr(error, "code", None)
+            ),
             failure_reason=reason[:500],
             payment_intent_id=intent.id,
         )
     return "processed: failed"
 
 
-def checkout_completed(session_id: str) -> str:
+def checkout_completed(*, session_id: str) -> str:
     session: Any = gateway().v1.checkout.sessions.retrieve(session_id)
     if not session.payment_intent:
         return "ignored: no payment on this session"
     _session_closed(session)
-    return payment_settle(str(session.payment_intent))
+    return payment_settle(payment_intent_id=str(session.payment_intent))
 
 
 def _session_closed(session: Any) -> None:
@@ -429,10 +393,10 @@ def _session_closed(session: Any) -> None:
         )
 
 
-def checkout_expired(session_id: str) -> str:
+def checkout_expired(*, session_id: str) -> str:
     """An abandoned Checkout puts its instalment back to due (if it is still that attempt's)."""
     session: Any = gateway().v1.checkout.sessions.retrieve(session_id)
-    instalment = _instalment_for(session.metadata)
+    instalment = instalment_for_metadata(session.metadata)
     if instalment is None:
         return "ignored: not one of our sessions"
     if session.status != "expired":
@@ -442,11 +406,13 @@ def checkout_expired(session_id: str) -> str:
         locked = Instalment.objects.select_for_update().get(pk=instalment.pk)
         if locked.status != InstalmentStatus.PROCESSING or locked.checkout_session_id != session.id:
             return "ignored: not the pending attempt"
-        instalment_transition(
+        transition(
             locked,
-            InstalmentStatus.DUE,
+            machine=INSTALMENT_MACHINE,
+            to=InstalmentStatus.DUE,
             actor=None,
-            action="payments.checkout_expired",
-            data={"checkout_session": session.id},
+            organisation=locked.payee_organisation,
+            action="checkout.expired",
+            data=instalment_entry(locked, checkout_session=session.id),
         )
     return "processed: due again"

@@ -8,9 +8,10 @@
   what ``core.text`` accepts (no NUL, lone surrogate or control character, not deeper than a form
   allows). Stripe's decimal fields stay the strings Stripe sent. Nothing in the snapshot is trusted.
 - An event already processed or ignored is acknowledged again and changes nothing.
-- Acting means re-reading the object from Stripe (``payments.checkout``, ``payments.refunds``,
-  ``payments.connect``), which acts only from the states that allow it; an event about an object we do
-  not know, or that Stripe does not know, is recorded and ignored.
+- Acting means re-reading the object from Stripe (``checkout``, ``disputes``, ``connect`` in
+  ``payments.services``), which acts only from the states that allow it; an event about an object we do
+  not know, or that Stripe does not know, is recorded and ignored. What the system records from an event
+  has no actor; the request's address (Stripe's) says where it came from.
 - If acting fails (Stripe unreachable...), the event is kept as failed and answered 503, so Stripe
   delivers it again and the next delivery retries it.
 """
@@ -31,10 +32,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.text import UnsafeText, check_text, check_untrusted
-from payments import checkout, refunds
-from payments.connect import connect_refresh
 from payments.gateway import BadSignature, verify_signature
-from payments.models import ConnectedAccount, WebhookEvent, WebhookOutcome
+from payments.models import WebhookEvent, WebhookOutcome
+from payments.selectors import connected_account_by_stripe_id
+from payments.services.checkout import checkout_completed, checkout_expired, payment_failed, payment_settle
+from payments.services.connect import connect_refresh
+from payments.services.disputes import dispute_update
 
 log = logging.getLogger(__name__)
 
@@ -113,25 +116,34 @@ def envelope_of(payload: bytes) -> Envelope:
 
 
 def _account_updated(account_id: str) -> str:
-    account = ConnectedAccount.objects.filter(stripe_account_id=account_id).first()
+    account = connected_account_by_stripe_id(account_id)
     if account is None:
         return "ignored: not one of our connected accounts"
     connect_refresh(account=account)
     return "processed: account refreshed"
 
 
+def _session_completed(session_id: str) -> str:
+    return checkout_completed(session_id=session_id)
+
+
+def _dispute(dispute_id: str) -> str:
+    return dispute_update(dispute_id=dispute_id)
+
+
+# Each event type and what acts on it, given the id of the event's object
 HANDLERS: dict[str, Callable[[str], str]] = {
-    "checkout.session.completed": checkout.checkout_completed,
-    "checkout.session.async_payment_succeeded": checkout.checkout_completed,
+    "checkout.session.completed": _session_completed,
+    "checkout.session.async_payment_succeeded": _session_completed,
     "checkout.session.async_payment_failed": lambda session_id: "ignored: reported by the PaymentIntent",
-    "checkout.session.expired": checkout.checkout_expired,
-    "payment_intent.succeeded": checkout.payment_settle,
-    "payment_intent.payment_failed": checkout.payment_failed,
-    "charge.dispute.created": refunds.dispute_update,
-    "charge.dispute.updated": refunds.dispute_update,
-    "charge.dispute.closed": refunds.dispute_update,
-    "charge.dispute.funds_withdrawn": refunds.dispute_update,
-    "charge.dispute.funds_reinstated": refunds.dispute_update,
+    "checkout.session.expired": lambda session_id: checkout_expired(session_id=session_id),
+    "payment_intent.succeeded": lambda intent_id: payment_settle(payment_intent_id=intent_id),
+    "payment_intent.payment_failed": lambda intent_id: payment_failed(payment_intent_id=intent_id),
+    "charge.dispute.created": _dispute,
+    "charge.dispute.updated": _dispute,
+    "charge.dispute.closed": _dispute,
+    "charge.dispute.funds_withdrawn": _dispute,
+    "charge.dispute.funds_reinstated": _dispute,
     "account.updated": _account_updated,
 }
 
@@ -151,7 +163,8 @@ def _act(event_type: str, object_id: str) -> str:
         raise
 
 
-def receive_webhook(payload: bytes, signature: str | None) -> Reply:
+def receive_webhook(*, payload: bytes, signature: str | None) -> Reply:
+    """Verify, store once and act on one delivery (the raw body and its ``Stripe-Signature`` header)."""
     digest = hashlib.sha256(payload).hexdigest()
     try:
         verify_signature(payload, signature)

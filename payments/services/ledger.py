@@ -12,16 +12,16 @@ Accounts, with debits positive and credits negative:
 
 A paid instalment of 100 with a fee of 5 posts: charge (stripe_balance +100, due_to -100), fee
 (due_to +5, platform_fees -5), transfer (due_to +95, stripe_balance -95). The transfer empties due_to.
+
+The ledger's reads (balances, totals, unbalanced movements) are in ``payments.selectors``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
 
 from payments.models import Instalment, LedgerEntry, LedgerKind, LedgerTransaction
 
@@ -89,28 +89,29 @@ def move(debit: str, credit: str, amount_minor: int) -> list[Leg]:
     return [Leg(debit, amount_minor), Leg(credit, -amount_minor)]
 
 
-def balances(entries: QuerySet[LedgerEntry] | None = None) -> dict[str, dict[str, int]]:
-    """Account -> currency -> balance (debits positive)."""
-    rows = (entries if entries is not None else LedgerEntry.objects.all()).values("account", "currency")
-    result: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in rows.annotate(total=Sum("amount_minor")).order_by("account", "currency"):
-        result[row["account"]][row["currency"]] = row["total"]
-    return dict(result)
+def post_paid(*, instalment: Instalment, charge_id: str, transfer_id: str) -> None:
+    """A paid instalment: its charge held for the payee, the platform's fee, the rest transferred."""
+    payee, net = due_to(instalment), instalment.amount_minor - instalment.fee_minor
+    for kind, object_id, legs in (
+        (LedgerKind.CHARGE, charge_id, move(STRIPE_BALANCE, payee, instalment.amount_minor)),
+        (LedgerKind.PLATFORM_FEE, charge_id, move(payee, PLATFORM_FEES, instalment.fee_minor)),
+        (LedgerKind.TRANSFER, transfer_id, move(payee, STRIPE_BALANCE, net)),
+    ):
+        post(kind=kind, stripe_object_id=object_id, instalment=instalment, legs=legs)
 
 
-def unbalanced_transactions() -> list[tuple[int, str, int]]:
-    """(transaction id, currency, sum) of every movement that does not sum to zero: empty when the
-    ledger balances."""
-    rows = (
-        LedgerEntry.objects.values("transaction_id", "currency")
-        .annotate(total=Sum("amount_minor"))
-        .exclude(total=0)
-        .order_by("transaction_id")
+def post_refunded(*, instalment: Instalment, refund_id: str) -> None:
+    """A refunded instalment (its transfer reversed first): the fee given back, the whole amount repaid."""
+    payee = due_to(instalment)
+    post(
+        kind=LedgerKind.FEE_REFUND,
+        stripe_object_id=refund_id,
+        instalment=instalment,
+        legs=move(PLATFORM_FEES, payee, instalment.fee_minor),
     )
-    return [(row["transaction_id"], row["currency"], row["total"]) for row in rows]
-
-
-def totals_by_currency() -> dict[str, int]:
-    """The sum of all entries per currency: zero for every currency when the ledger balances."""
-    rows = LedgerEntry.objects.values("currency").annotate(total=Sum("amount_minor")).order_by("currency")
-    return {row["currency"]: row["total"] for row in rows}
+    post(
+        kind=LedgerKind.REFUND,
+        stripe_object_id=refund_id,
+        instalment=instalment,
+        legs=move(payee, STRIPE_BALANCE, instalment.amount_minor),
+    )
