@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pycountry
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_countries import countries as country_names
@@ -230,27 +230,25 @@ def film_offer_count(*, film: Film) -> int:
     return Offer.objects.filter(film=film).exclude(status=OfferStatus.DRAFT).count()
 
 
-def offers_of_user(*, user: User, film_id: int | None = None) -> QuerySet[Offer]:
-    """Offers made by the user's organisations, drafts included, newest activity first."""
+def _listed(parties: Q, film_id: int | None) -> QuerySet[Offer]:
+    """The offers ``parties`` selects (to one film when given), ready for a list, newest activity first."""
     offers = (
-        Offer.objects.filter(offeror_q(user))
+        Offer.objects.filter(parties)
         .select_related("film", "organisation")
         .prefetch_related("versions")
         .order_by("-updated_at")
     )
     return offers.filter(film_id=film_id) if film_id is not None else offers
+
+
+def offers_of_user(*, user: User, film_id: int | None = None) -> QuerySet[Offer]:
+    """Offers on whose offeror side the user is (made by their organisations), drafts included."""
+    return _listed(offeror_q(user), film_id)
 
 
 def offers_received(*, user: User, film_id: int | None = None) -> QuerySet[Offer]:
-    """Offers to the films of the user's producer teams, drafts excluded (they are the offeror's alone),
-    newest activity first."""
-    offers = (
-        Offer.objects.filter(producer_q(user))
-        .select_related("film", "organisation")
-        .prefetch_related("versions")
-        .order_by("-updated_at")
-    )
-    return offers.filter(film_id=film_id) if film_id is not None else offers
+    """Offers to the films of the user's producer teams, drafts excluded (they are the offeror's alone)."""
+    return _listed(producer_q(user), film_id)
 
 
 def films_of_team_exist(*, user: User) -> bool:

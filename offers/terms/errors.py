@@ -106,6 +106,12 @@ def _choices(ctx: Mapping[str, Any]) -> str:
 _Sentence = Callable[[Mapping[str, Any], Sequence[PathPart]], str]
 
 
+def _fixed(code: str, message: str) -> tuple[str, _Sentence]:
+    """A sentence that needs nothing from pydantic; ``message`` is marked with gettext_noop and translated
+    when the error is raised, in the reader's language."""
+    return code, lambda ctx, loc: gettext(message)
+
+
 def _limit(code: str, message: str, bound: str) -> tuple[str, _Sentence]:
     """A limit pydantic names in ``ctx[bound]``, as the field reads it. ``message`` is marked with
     gettext_noop and translated when the error is raised, in the reader's language."""
@@ -113,18 +119,17 @@ def _limit(code: str, message: str, bound: str) -> tuple[str, _Sentence]:
 
 
 _SENTENCES: dict[str, tuple[str, _Sentence]] = {
-    "missing": ("missing", lambda ctx, loc: gettext("This is required.")),
-    "extra_forbidden": (
-        "unknown_field",
-        lambda ctx, loc: gettext("This field is not part of the terms of this type of offer."),
+    "missing": _fixed("missing", gettext_noop("This is required.")),
+    "extra_forbidden": _fixed(
+        "unknown_field", gettext_noop("This field is not part of the terms of this type of offer.")
     ),
-    "int_type": ("not_a_whole_number", lambda ctx, loc: gettext("Give a whole number.")),
-    "int_parsing": ("not_a_whole_number", lambda ctx, loc: gettext("Give a whole number.")),
-    "int_from_float": ("not_a_whole_number", lambda ctx, loc: gettext("Give a whole number.")),
-    "bool_type": ("not_yes_or_no", lambda ctx, loc: gettext("Give yes or no (true or false).")),
-    "bool_parsing": ("not_yes_or_no", lambda ctx, loc: gettext("Give yes or no (true or false).")),
-    "string_type": ("not_text", lambda ctx, loc: gettext("Give a text.")),
-    "string_too_short": ("missing", lambda ctx, loc: gettext("This is required.")),
+    "int_type": _fixed("not_a_whole_number", gettext_noop("Give a whole number.")),
+    "int_parsing": _fixed("not_a_whole_number", gettext_noop("Give a whole number.")),
+    "int_from_float": _fixed("not_a_whole_number", gettext_noop("Give a whole number.")),
+    "bool_type": _fixed("not_yes_or_no", gettext_noop("Give yes or no (true or false).")),
+    "bool_parsing": _fixed("not_yes_or_no", gettext_noop("Give yes or no (true or false).")),
+    "string_type": _fixed("not_text", gettext_noop("Give a text.")),
+    "string_too_short": _fixed("missing", gettext_noop("This is required.")),
     "string_too_long": (
         "too_long",
         lambda ctx, loc: (
@@ -143,17 +148,14 @@ _SENTENCES: dict[str, tuple[str, _Sentence]] = {
         "not_a_choice",
         lambda ctx, loc: gettext("Give %(choices)s.") % {"choices": _choices(ctx)},
     ),
-    "tuple_type": ("not_a_list", lambda ctx, loc: gettext("Give a list.")),
-    "list_type": ("not_a_list", lambda ctx, loc: gettext("Give a list.")),
-    "model_type": ("not_an_object", lambda ctx, loc: gettext("Give an object with its fields.")),
-    "model_attributes_type": ("not_an_object", lambda ctx, loc: gettext("Give an object with its fields.")),
-    "dict_type": ("not_an_object", lambda ctx, loc: gettext("Give an object with its fields.")),
-    "date_type": ("not_a_date", lambda ctx, loc: gettext("Give a date in the form YYYY-MM-DD.")),
-    "date_parsing": ("not_a_date", lambda ctx, loc: gettext("Give a date in the form YYYY-MM-DD.")),
-    "date_from_datetime_inexact": (
-        "not_a_date",
-        lambda ctx, loc: gettext("Give a date in the form YYYY-MM-DD."),
-    ),
+    "tuple_type": _fixed("not_a_list", gettext_noop("Give a list.")),
+    "list_type": _fixed("not_a_list", gettext_noop("Give a list.")),
+    "model_type": _fixed("not_an_object", gettext_noop("Give an object with its fields.")),
+    "model_attributes_type": _fixed("not_an_object", gettext_noop("Give an object with its fields.")),
+    "dict_type": _fixed("not_an_object", gettext_noop("Give an object with its fields.")),
+    "date_type": _fixed("not_a_date", gettext_noop("Give a date in the form YYYY-MM-DD.")),
+    "date_parsing": _fixed("not_a_date", gettext_noop("Give a date in the form YYYY-MM-DD.")),
+    "date_from_datetime_inexact": _fixed("not_a_date", gettext_noop("Give a date in the form YYYY-MM-DD.")),
 }
 
 

@@ -106,31 +106,50 @@ def _render_form(
     )
 
 
-def _save(
+def _form_page(
     request: HttpRequest,
+    *,
+    film: Film,
     form: OfferForm,
-    terms_errors: list[FieldError],
+    offer: Offer | None,
+    terms: dict[str, Any] | None,
     save: Callable[[], Offer],
     saved: str,
-) -> HttpResponse | None:
-    """Save the draft (``save`` calls the service) and, when the person asked, submit it: the two stand or
-    fall together (a refused submission saves nothing). The next page, or None with the refusal placed on
-    the form."""
-    user = acting_user(request)
-    submit = request.POST.get("action") == "submit"
-    try:
-        with transaction.atomic():
-            offer = save()
+) -> HttpResponse:
+    """The offer form, drawn with ``terms``; posted, the draft is saved (``save`` calls the service) and,
+    when the person asked, submitted: the two stand or fall together (a refused submission saves nothing).
+    A refusal draws the form again with it, next to the field it names."""
+    terms_errors: list[FieldError] = []
+    if request.method != "POST":
+        return _render_form(
+            request, film=film, form=form, offer=offer, terms=terms, terms_errors=terms_errors, status=200
+        )
+    if form.is_valid():
+        submit = request.POST.get("action") == "submit"
+        try:
+            with transaction.atomic():
+                saving = save()
+                if submit:
+                    saving = services.offer_submit(user=acting_user(request), offer=saving)
+        except DomainError as error:
+            _place_error(form, error, terms_errors)
+        else:
             if submit:
-                offer = services.offer_submit(user=user, offer=offer)
-    except DomainError as error:
-        _place_error(form, error, terms_errors)
-        return None
-    if submit:
-        messages.success(request, _("Your offer was sent to the producers."))
-        return redirect("offer-thread", offer.pk)
-    messages.success(request, saved)
-    return redirect("offer-edit", offer.pk)
+                messages.success(request, _("Your offer was sent to the producers."))
+                return redirect("offer-thread", saving.pk)
+            messages.success(request, saved)
+            return redirect("offer-edit", saving.pk)
+    if offer is not None:
+        offer.refresh_from_db()
+    return _render_form(
+        request,
+        film=film,
+        form=form,
+        offer=offer,
+        terms=_posted_terms(form),
+        terms_errors=terms_errors,
+        status=400,
+    )
 
 
 @ready_required
@@ -139,35 +158,20 @@ def offer_new(request: HttpRequest, film_id: int) -> HttpResponse:
     film = _offer_film(user, film_id)
     initial = {"kind": request.GET.get("kind") if request.GET.get("kind") in OfferKind.values else None}
     form = OfferForm(request.POST or None, user=user, initial=initial)
-    terms_errors: list[FieldError] = []
-    if request.method == "POST":
-        if form.is_valid():
-            done = _save(
-                request,
-                form,
-                terms_errors,
-                lambda: services.offer_create(
-                    user=user,
-                    film=film,
-                    organisation=form.cleaned_data["organisation"],
-                    terms_data=form.cleaned_data["terms"],
-                    expires_on=form.cleaned_data["expires_on"],
-                ),
-                _("Draft saved. Only your organisation can see it."),
-            )
-            if done is not None:
-                return done
-        return _render_form(
-            request,
+    return _form_page(
+        request,
+        film=film,
+        form=form,
+        offer=None,
+        terms=None,
+        save=lambda: services.offer_create(
+            user=user,
             film=film,
-            form=form,
-            offer=None,
-            terms=_posted_terms(form),
-            terms_errors=terms_errors,
-            status=400,
-        )
-    return _render_form(
-        request, film=film, form=form, offer=None, terms=None, terms_errors=terms_errors, status=200
+            organisation=form.cleaned_data["organisation"],
+            terms_data=form.cleaned_data["terms"],
+            expires_on=form.cleaned_data["expires_on"],
+        ),
+        saved=_("Draft saved. Only your organisation can see it."),
     )
 
 
@@ -180,41 +184,19 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("offer-thread", offer.pk)
     initial = {"organisation": offer.organisation_id, "kind": offer.kind, "expires_on": offer.expires_on}
     form = OfferForm(request.POST or None, user=user, editing=True, initial=initial)
-    terms_errors: list[FieldError] = []
-    if request.method == "POST":
-        if form.is_valid():
-            done = _save(
-                request,
-                form,
-                terms_errors,
-                lambda: services.offer_update_draft(
-                    user=user,
-                    offer=offer,
-                    terms_data=form.cleaned_data["terms"],
-                    expires_on=form.cleaned_data["expires_on"],
-                ),
-                _("Draft saved."),
-            )
-            if done is not None:
-                return done
-        offer.refresh_from_db()
-        return _render_form(
-            request,
-            film=offer.film,
-            form=form,
-            offer=offer,
-            terms=_posted_terms(form),
-            terms_errors=terms_errors,
-            status=400,
-        )
-    return _render_form(
+    return _form_page(
         request,
         film=offer.film,
         form=form,
         offer=offer,
         terms=selectors.latest_version(offer).terms,
-        terms_errors=terms_errors,
-        status=200,
+        save=lambda: services.offer_update_draft(
+            user=user,
+            offer=offer,
+            terms_data=form.cleaned_data["terms"],
+            expires_on=form.cleaned_data["expires_on"],
+        ),
+        saved=_("Draft saved."),
     )
 
 
