@@ -7,4 +7,4 @@ and ``thread`` (numbering and appending the thread's events, and telling the soc
 # Transitional, for callers outside offers that still write ``from offers import services`` then
 # ``services.offer_create(...)`` (tests/accounts/test_memberships.py, tests/bench/ws_fixture.py): delete
 # these lines once they import ``offers.services.offers``.
-from offers.services.offers import offer_create, offer_submit  # noqa: E402, F401
+from offers.services.offers import offer_create, offer_submit  # noqa: F401
