@@ -1,5 +1,4 @@
 """Transitional: the negotiation's writes live in ``offers.services.negotiation``. Delete this module once
-payments/demo.py, tests/payments/conftest.py, tests/payments/test_schedules.py,
 tests/accounts/test_memberships.py and tests/test_hostile_input.py import ``offers.services.negotiation``."""
 
 from offers.services.negotiation import thread_accept  # noqa: F401
