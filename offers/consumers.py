@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.live import NOT_FOUND, LiveConsumer
 from accounts.models import User
+from accounts.policy import known_readiness
 from core.async_db import async_database, postgresql
 from core.errors import DomainError, NotFound
 from core.ratelimit import SocketBudget, thread_key, thread_rate
@@ -230,7 +231,7 @@ class ThreadConsumer(LiveConsumer):
         password, TOTP) and this socket's session row. None when anything is off (an unready account, a
         malformed body, a check the statement refused, a client id sent twice at once):
         ``thread_message`` then answers exactly, on the careful path."""
-        readiness = getattr(self.user, "_readiness", None)  # read with the session, at every re-check
+        readiness = known_readiness(self.user)  # read with the session, at every re-check
         if readiness is None or not readiness.ready:
             return None
         draft = MessageDraft.of(

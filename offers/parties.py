@@ -38,8 +38,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Accreditation, AccreditationStatus, Membership, Organisation, User
 from accounts.policy import account_readiness, is_festival_admin, require_ready
 from core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from festival.models import Film, FilmTeamMember
-from festival.policy import film_team_exists, film_team_sql, film_team_user_ids, is_film_team
+from festival.models import Film
+from festival.policy import (
+    film_team_exists,
+    film_team_organisation,
+    film_team_sql,
+    film_team_user_ids,
+    is_film_team,
+)
 from offers.models import Offer, OfferStatus, Side
 
 ADMIN = "admin"  # reads every submitted offer's thread, writes in none
@@ -255,17 +261,6 @@ def may_make_offer(*, user: User, film: Film) -> bool:
     return True
 
 
-def producer_organisation(*, film_id: int, user_id: int | None = None) -> Organisation | None:
-    """The organisation a producer acts for: that of ``user_id``'s seat on the film's team (None when they
-    hold none); without ``user_id``, the first seat's (who signs when the signatory has left the team).
-
-    The one place offers reads ``FilmTeamMember`` itself: the seat's organisation is data of the team,
-    not the team rule (``festival.policy`` has no reader for it yet)."""
-    seats = FilmTeamMember.objects.filter(film_id=film_id).select_related("organisation").order_by("pk")
-    seat = seats.filter(user_id=user_id).first() if user_id is not None else seats.first()
-    return seat.organisation if seat is not None else None
-
-
 def acting_organisation(*, offer: Offer, user: User | None, side: str) -> Organisation | None:
     """The organisation ``user`` acted for on ``side`` of ``offer``, for the audit log: the offering
     organisation for the offeror, the user's seat's for the producers, none for the system or an admin."""
@@ -274,5 +269,5 @@ def acting_organisation(*, offer: Offer, user: User | None, side: str) -> Organi
     if side == Side.OFFEROR:
         return offer.organisation
     if side == Side.PRODUCER:
-        return producer_organisation(film_id=offer.film_id, user_id=user.pk)
+        return film_team_organisation(film_id=offer.film_id, user_id=user.pk)
     return None

@@ -97,7 +97,7 @@ class ThreadReadSerializer(serializers.Serializer[None]):
 
 
 class ThreadEventSerializer(serializers.Serializer[None]):
-    """The shape of one thread event (offers.thread.event_payload), for the schema."""
+    """The shape of one thread event (offers.selectors.thread.event_payload), for the schema."""
 
     seq = serializers.IntegerField()
     kind = serializers.CharField()

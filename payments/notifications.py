@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
+from accounts.policy import festival_admins
 from payments.models import Instalment
 
 
@@ -41,8 +42,7 @@ def send_receipt(instalment_id: int) -> int:
 
 def tell_admins_of_dispute(instalment_id: int) -> int:
     instalment = Instalment.objects.select_related("schedule__agreement__film").get(pk=instalment_id)
-    # accounts.policy.is_festival_admin as a filter (the policy has no queryset form yet)
-    admins = list(User.objects.filter(is_staff=True, is_active=True).order_by("pk"))
+    admins = list(festival_admins().order_by("pk"))
     agreement = instalment.schedule.agreement
     context = {"instalment": instalment, "link": _link("payments-schedule", agreement.public_id)}
     return _mail("dispute", admins, context)

@@ -36,7 +36,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from accounts.models import Accreditation
-from offers import negotiation
+from offers.services import negotiation
 from tests.conftest import World, logged_in_client
 from tests.offers.conftest import submitted_offer
 from tests.payments.conftest import stripe_stub  # noqa: F401 (fixture: no request ever reaches Stripe)

@@ -263,6 +263,9 @@ def test_ctrl_c_stops_every_process(run: MakeRun) -> None:
 
 
 def _launcher_module() -> ModuleType:
+    """infra/run_embedded.py as its script runs: with infra/ first on the path (it imports ``processes``)."""
+    if str(ROOT / "infra") not in sys.path:
+        sys.path.insert(0, str(ROOT / "infra"))
     spec = importlib.util.spec_from_file_location("run_embedded", ROOT / "infra" / "run_embedded.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -3,8 +3,3 @@ withdrawing, expiring, the producers' offer policy, and ``offer_transition``, th
 moves), ``negotiation`` (messages, counter-offers, acceptance with its agreement, decline, read receipts)
 and ``thread`` (numbering and appending the thread's events, and telling the sockets). Reads are in
 ``offers.selectors``; who is a party in ``offers.parties``. Every service takes keyword arguments only."""
-
-# Transitional, for callers outside offers that still write ``from offers import services`` then
-# ``services.offer_create(...)`` (tests/accounts/test_memberships.py, tests/bench/ws_fixture.py): delete
-# these lines once they import ``offers.services.offers``.
-from offers.services.offers import offer_create, offer_submit  # noqa: F401

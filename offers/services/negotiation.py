@@ -25,6 +25,7 @@ from accounts.policy import account_readiness
 from audit.services import audit_record
 from core.errors import Conflict, InvalidInput, NotFound
 from festival.models import Film
+from festival.policy import film_team_organisation
 from offers.models import (
     Agreement,
     EventKind,
@@ -39,7 +40,6 @@ from offers.parties import (
     ADMIN,
     acting_organisation,
     offeror_sql,
-    producer_organisation,
     producer_sql,
     require_writer,
     side_from_flags,
@@ -272,8 +272,8 @@ def _record_agreement(
     proposer = version.author
     offeror_user, producer_user = (accepted_by, proposer) if side == Side.OFFEROR else (proposer, accepted_by)
     offeror_at, producer_at = (now, proposed_at) if side == Side.OFFEROR else (proposed_at, now)
-    producers = producer_organisation(film_id=offer.film_id, user_id=producer_user.pk)
-    producers = producers or producer_organisation(film_id=offer.film_id)  # the signatory left the team
+    producers = film_team_organisation(film_id=offer.film_id, user_id=producer_user.pk)
+    producers = producers or film_team_organisation(film_id=offer.film_id)  # the signatory left the team
     if producers is None:
         raise Conflict(_("This film has no producer team to sign for it."), code="no_producer")
     terms = parse_terms(version.terms)

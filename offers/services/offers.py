@@ -17,9 +17,9 @@ from audit.services import audit_record
 from audit.transitions import transition
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from festival.models import Film
-from festival.policy import require_film_manager
+from festival.policy import film_team_organisation, require_film_manager
 from offers.models import OFFER_MACHINE, Offer, OfferPolicy, OfferStatus, OfferVersion, Side
-from offers.parties import acting_organisation, party_flags, producer_organisation, require_may_offer
+from offers.parties import acting_organisation, party_flags, require_may_offer
 from offers.selectors.offers import required_watched_share_bp, watched_share_bp
 from offers.services.thread import append_event
 from offers.terms import Terms, TermsInvalid, parse_terms, terms_hash, terms_to_json
@@ -203,7 +203,7 @@ def offer_policy_set(*, user: User, film: Film, min_watched_share_bp: int) -> Of
         audit_record(
             action="film.offer_policy_changed",
             actor=user,
-            organisation=producer_organisation(film_id=film.pk, user_id=user.pk),  # None for an admin
+            organisation=film_team_organisation(film_id=film.pk, user_id=user.pk),  # None for an admin
             target=film,
             data={"min_watched_share_bp": {"from": before, "to": min_watched_share_bp}},
         )

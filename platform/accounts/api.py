@@ -24,13 +24,16 @@ from accounts.models import (
     Organisation,
 )
 from accounts.permissions import AccountReady, acting_user
-from accounts.policy import is_festival_admin
+from accounts.policy import (
+    is_festival_admin,
+    organisation_role_of,
+    require_organisation_manager,
+)
 from accounts.selectors import (
     accreditations_visible_to,
     members_of,
     membership_request_visible,
     membership_requests_visible_to,
-    organisation_role_of,
 )
 from accounts.serializers import (
     AccreditationApplySerializer,
@@ -113,7 +116,7 @@ class OrganisationViewSet(
         organisation = self.get_object()
         user = acting_user(request)
         if request.method == "GET":
-            memberships.require_organisation_manager(actor=user, organisation_id=organisation.pk)
+            require_organisation_manager(actor=user, organisation_id=organisation.pk)
             status_filter = choice_param(request.query_params, "status", MembershipRequestStatus.values)
             found = membership_requests_visible_to(
                 user=user, organisation_id=organisation.pk, status=status_filter

@@ -1,5 +1,5 @@
-"""Account readiness and festival staff: the one home of both rules (docs/architecture.md, "Rules and
-their homes").
+"""Account readiness, festival staff and organisation administrators: the one home of these rules
+(docs/architecture.md, "Rules and their homes").
 
 An account is *ready* when its email is verified and it has TOTP enrolled. Everything that shows a
 film, an offer, an accreditation decision or an admin page requires a ready account (docs/architecture.md,
@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from core.errors import Refusal
+from accounts.models import Membership, MembershipRole, User
+from core.errors import Forbidden, NotFound, Refusal
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,63 @@ def account_readiness(user: User | AnonymousUser) -> Readiness:
     return cached
 
 
+def known_readiness(user: User | AnonymousUser) -> Readiness | None:
+    """The readiness already read for ``user`` in this request or socket check, without a query (for the
+    event loop, which cannot query), or None when it has not been read."""
+    return getattr(user, "_readiness", None)
+
+
 def is_festival_admin(user: User | AnonymousUser) -> bool:
+    """Festival staff: they run sessions, decide accreditations and read every deal."""
     return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def festival_admins() -> QuerySet[User]:
+    """``is_festival_admin`` as a queryset (whom to tell)."""
+    return User.objects.filter(is_active=True, is_staff=True)
+
+
+def require_festival_admin(user: User | AnonymousUser, *, message: str | None = None) -> None:
+    """A ready festival admin, or Forbidden ``admin_required`` (readiness's own refusal for an admin not
+    ready)."""
+    if not is_festival_admin(user):
+        raise Forbidden(message or _("Only festival admins can do this."), code="admin_required")
+    require_ready(user)
+
+
+# --- organisations: their administrators manage their members ---------------------------------------
+
+
+def organisation_role_of(*, user: User, organisation_id: int) -> str | None:
+    """``user``'s role in the organisation, or None when not an (approved) member."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(user=user, organisation_id=organisation_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def may_manage_organisation(*, user: User, organisation_id: int) -> bool:
+    """Festival admins, and the organisation's own administrators."""
+    return is_festival_admin(user) or (
+        organisation_role_of(user=user, organisation_id=organisation_id) == MembershipRole.ADMIN
+    )
+
+
+def require_organisation_manager(*, actor: User, organisation_id: int) -> None:
+    """Festival admins and the organisation's administrators (ready) pass. Members who are not
+    administrators know the organisation: 403. Everyone else outside it: 404."""
+    if may_manage_organisation(user=actor, organisation_id=organisation_id):
+        require_ready(actor)
+        return
+    if organisation_role_of(user=actor, organisation_id=organisation_id) is None:
+        raise NotFound(_("No such organisation."))
+    raise Forbidden(
+        _("Only the organisation's administrators (or festival admins) can do this."),
+        code="organisation_admin_required",
+    )
 
 
 def require_ready(user: User | AnonymousUser) -> None:

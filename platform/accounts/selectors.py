@@ -10,17 +10,6 @@ from accounts.policy import is_festival_admin
 from core.errors import NotFound
 
 
-def organisation_role_of(*, user: User, organisation_id: int) -> str | None:
-    """``user``'s role in the organisation, or None when not an (approved) member."""
-    if not user.is_authenticated:
-        return None
-    return (
-        Membership.objects.filter(user=user, organisation_id=organisation_id)
-        .values_list("role", flat=True)
-        .first()
-    )
-
-
 def members_of(*, organisation_id: int) -> QuerySet[Membership]:
     """An organisation's approved members, administrators first."""
     return (

@@ -65,7 +65,7 @@ def check_seconds() -> float:
 
 def write_check_seconds() -> float:
     """How stale the last full check may be when a plain message is written (the thread's hot path; the
-    statement itself re-checks the session row and the account, ``offers.thread.MESSAGE_SQL``)."""
+    statement itself re-checks the session row and the account, ``offers.services.thread.MESSAGE_SQL``)."""
     return float(settings.SOCKET_SESSION_WRITE_CHECK_SECONDS)
 
 

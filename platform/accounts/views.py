@@ -25,14 +25,17 @@ from accounts.models import (
     User,
 )
 from accounts.permissions import acting_user
-from accounts.policy import is_festival_admin
+from accounts.policy import (
+    is_festival_admin,
+    may_manage_organisation,
+    organisation_role_of,
+)
 from accounts.selectors import (
     accreditations_of,
     accreditations_visible_to,
     members_of,
     membership_request_visible,
     membership_requests_visible_to,
-    organisation_role_of,
 )
 from accounts.services import accreditations, memberships, organisations
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -68,7 +71,7 @@ def _organisation_panel(user: User, organisation_id: int | None) -> dict[str, An
     role = organisation_role_of(user=user, organisation_id=organisation_id)
     if organisation is None or (role is None and not is_festival_admin(user)):
         raise Http404
-    manages = memberships.may_manage_organisation(user=user, organisation_id=organisation_id)
+    manages = may_manage_organisation(user=user, organisation_id=organisation_id)
     requests = (
         membership_requests_visible_to(user=user, organisation_id=organisation_id, status="pending")
         if manages

@@ -4,7 +4,8 @@ A user is on a film's team when a ``FilmTeamMember`` row links them to it; festi
 The team manages the film's page, its screener and its audience rules, answers offers as the producers'
 side and confirms deliveries. Every service, selector, consumer and hand-written statement asks here:
 ``is_film_team`` for one film, ``film_team_q``/``films_of_team`` to filter, ``film_team_user_ids`` to
-notify, ``film_team_sql`` inside SQL; a test proves the SQL and the ORM agree.
+notify, ``film_team_organisation`` for whom a producer acts, ``film_team_sql`` inside SQL; a test proves
+the SQL and the ORM agree.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from accounts.policy import is_festival_admin, require_ready
 from core.errors import Forbidden
 from festival.models import Film, FilmTeamMember
@@ -42,6 +43,14 @@ def films_of_team(user: User) -> QuerySet[Film]:
 
 def film_team_user_ids(film_id: int) -> set[int]:
     return set(FilmTeamMember.objects.filter(film_id=film_id).values_list("user_id", flat=True))
+
+
+def film_team_organisation(*, film_id: int, user_id: int | None = None) -> Organisation | None:
+    """The organisation a producer acts for: that of ``user_id``'s seat on the film's team (None when they
+    hold none); without ``user_id``, the first seat's (who signs when the signatory has left the team)."""
+    seats = FilmTeamMember.objects.filter(film_id=film_id).select_related("organisation").order_by("pk")
+    seat = seats.filter(user_id=user_id).first() if user_id is not None else seats.first()
+    return seat.organisation if seat is not None else None
 
 
 def film_team_sql(*, film: str, user: str) -> str:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Accreditation, AccreditationStatus, Organisation, User
+from accounts.models import Accreditation, AccreditationStatus, User
 from accounts.policy import is_festival_admin
-from festival.models import Film, FilmTeamMember, PostProductionNeed, Session
+from festival.models import Film, PostProductionNeed, Session
 from festival.policy import film_team_q
 
 
@@ -41,12 +41,6 @@ def films_visible_to(*, user: User) -> QuerySet[Film]:
 
 def film_for_viewer(*, user: User, film_id: int) -> Film | None:
     return films_visible_to(user=user).filter(pk=film_id).first()
-
-
-def film_team_organisation(*, user: User, film_id: int) -> Organisation | None:
-    """The organisation ``user`` sits on the film's team for (whom a producer acts for), or None."""
-    seat = FilmTeamMember.objects.filter(film_id=film_id, user=user).select_related("organisation").first()
-    return seat.organisation if seat else None
 
 
 # --- what is secured --------------------------------------------------------------------------------

@@ -20,12 +20,11 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import Membership, Organisation, User
-from accounts.policy import is_festival_admin, require_ready
+from accounts.policy import require_festival_admin
 from audit.services import audit_record
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from festival.models import Edition, Film, FilmTeamMember, PostProductionNeed, Session
-from festival.policy import require_film_manager
-from festival.selectors import film_team_organisation
+from festival.policy import film_team_organisation, require_film_manager
 
 FILM_EDITABLE_FIELDS = (
     "title",
@@ -58,15 +57,13 @@ NEED_FIELDS = ("category", "estimated_cost_minor", "secured_minor", "currency", 
 
 
 def _require_admin(user: User) -> None:
-    if not is_festival_admin(user):
-        raise Forbidden(_("Only festival admins can do this."), code="admin_required")
-    require_ready(user)
+    require_festival_admin(user)
 
 
 def _require_team(user: User, film: Film) -> Organisation | None:
     """The film's team or a festival admin (festival.policy); returns the organisation the actor acts for."""
     require_film_manager(user, film, message=_("Only the film's producer team can edit it."))
-    return film_team_organisation(user=user, film_id=film.pk)
+    return film_team_organisation(film_id=film.pk, user_id=user.pk)
 
 
 def _full_clean(instance: Any, exclude: Iterable[str] = ()) -> None:

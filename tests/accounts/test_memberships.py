@@ -33,8 +33,8 @@ from accounts.models import (
 from accounts.services import memberships
 from audit.models import AuditEntry
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from offers import negotiation
-from offers import services as offer_services
+from offers.services import negotiation
+from offers.services import offers as offer_services
 from offers.models import Agreement, Offer, ThreadEvent
 from tests.conftest import World, api_client, audit_actions, logged_in_client, make_org, make_user
 from tests.offers.conftest import submitted_offer

@@ -29,7 +29,7 @@ def main(threads: int) -> None:
     call_command("migrate", verbosity=0)
     from accounts.models import Membership
     from festival.models import Edition, FilmTeamMember
-    from offers import services
+    from offers.services import offers as services
     from tests.bench.ws_stack import create_session
     from tests.conftest import accredit, make_film, make_org, make_session, make_user
     from tests.offers.terms import examples

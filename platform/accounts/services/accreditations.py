@@ -21,11 +21,11 @@ from accounts.models import (
     Organisation,
     User,
 )
-from accounts.policy import is_festival_admin, require_ready
+from accounts.policy import require_festival_admin, require_ready
 from accounts.services.decisions import decided_move
 from accounts.tasks import send_accreditation_decision
 from audit.services import audit_record
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from festival.models import Session
 
 S = AccreditationStatus
@@ -103,9 +103,7 @@ def accreditation_apply(
 
 
 def _require_admin(actor: User) -> None:
-    if not is_festival_admin(actor):
-        raise Forbidden(_("Only festival admins can decide on accreditations."), code="admin_required")
-    require_ready(actor)
+    require_festival_admin(actor, message=_("Only festival admins can decide on accreditations."))
 
 
 def _decide(

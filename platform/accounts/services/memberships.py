@@ -30,8 +30,13 @@ from accounts.models import (
     Organisation,
     User,
 )
-from accounts.policy import is_festival_admin, require_ready
-from accounts.selectors import membership_request_visible, organisation_role_of
+from accounts.policy import (
+    may_manage_organisation,
+    organisation_role_of,
+    require_organisation_manager,
+    require_ready,
+)
+from accounts.selectors import membership_request_visible
 from accounts.services.accreditations import accreditations_withdraw_on_leaving
 from accounts.services.decisions import decided_move
 from accounts.tasks import send_membership_notice
@@ -44,27 +49,6 @@ MAX_TEXT = 2000
 
 
 # --- who may ------------------------------------------------------------------------------------------------
-
-
-def may_manage_organisation(*, user: User, organisation_id: int) -> bool:
-    """Festival admins, and the organisation's own administrators."""
-    return is_festival_admin(user) or (
-        organisation_role_of(user=user, organisation_id=organisation_id) == MembershipRole.ADMIN
-    )
-
-
-def require_organisation_manager(*, actor: User, organisation_id: int) -> None:
-    """Festival admins and the organisation's administrators (ready) pass. Members who are not
-    administrators know the organisation: 403. Everyone else outside it: 404."""
-    if may_manage_organisation(user=actor, organisation_id=organisation_id):
-        require_ready(actor)
-        return
-    if organisation_role_of(user=actor, organisation_id=organisation_id) is None:
-        raise NotFound(_("No such organisation."))
-    raise Forbidden(
-        _("Only the organisation's administrators (or festival admins) can do this."),
-        code="organisation_admin_required",
-    )
 
 
 def _acting_for(*, actor: User, organisation: Organisation) -> Organisation | None:
