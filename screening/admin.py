@@ -101,7 +101,7 @@ class PaceRefusalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PaceRefusal]):
 
 @admin.register(LeakTrace)
 class LeakTraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[LeakTrace]):
-    """Leak traces, read-only: a trace is evidence, filed and concluded only by ``forensics.tracing``
+    """Leak traces, read-only: a trace is evidence, filed by ``forensics.tracing``, concluded by ``trace_job``
     (the admins' page /staff/leaks/ files them and revokes the named viewer)."""
 
     list_display = ["created_at", "film", "suspect_name", "status", "result"]

@@ -280,7 +280,7 @@ class TraceStatus(models.TextChoices):
 
 
 class TraceResult(models.TextChoices):
-    """What a trace concluded (``screening.forensics.tracing``); only NAMED names anyone."""
+    """What a trace concluded (``screening.forensics.trace_job``); only NAMED names anyone."""
 
     NAMED = "named", _("Traced to a viewing")
     TOO_SHORT = "too_short", _("Inconclusive: too short")

@@ -1,6 +1,6 @@
 """A leak trace's progress, live on its page, over a WebSocket (docs/forensics.md).
 
-The worker writes the trace's progress to its row at most once a second (``tracing._Progress``); this
+The worker writes the trace's progress to its row at most once a second (``trace_job._Progress``); this
 consumer reads the row once a second and pushes what changed, as the cut progress socket does
 (``accounts.live.PollingConsumer``: the database is the source of truth, whichever process runs the job).
 Only a festival admin whose account is ready may follow; anyone else, and a trace that does not exist,

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from screening.media.binary import ffmpeg_binary
 from screening.models import Cut, CutStatus, Upload
 from screening.storage import media_store
@@ -99,6 +100,16 @@ def test_upload_resume_and_package(
     assert media_store().exists(cut.media_prefix + "master.m3u8")
     assert media_store().exists(cut.media_prefix + "poster.jpg")
     assert {"cut.upload_started", "cut.queued", "cut.processing", "cut.ready"} <= set(audit_actions())
+    # The producer queued it for their company; the worker packaged it as the system.
+    named = {
+        e.action: (e.actor_id, e.organisation_id)
+        for e in AuditEntry.objects.filter(action__in=["cut.queued", "cut.processing", "cut.ready"])
+    }
+    assert named == {
+        "cut.queued": (world.producer.pk, world.producer_org.pk),
+        "cut.processing": (None, None),
+        "cut.ready": (None, None),
+    }
 
 
 def test_each_upload_is_a_new_cut_and_the_film_shows_the_newest(
