@@ -25,14 +25,13 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.base import DEFERRED
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, User
+from accounts.models import User
 from accounts.policy import Readiness, email_verified_sql, mfa_sql
 from core.errors import Refusal
-from festival.models import Film, FilmTeamMember, Session
+from festival.models import Film, Session
 from festival.policy import require_film_manager
 from screening.models import Cut, PlaybackGrant, TerritoryMode
 
@@ -74,14 +73,6 @@ class Facts:
     org_blocked: bool
 
 
-# The organisation a user produces a film for, or NULL: ``festival.policy.film_team_sql`` says whether a
-# row exists, the facts need its organisation (the one a team member acts and watches for), so the team
-# column keeps this subselect of the team table; a test proves it agrees with ``is_film_team``.
-TEAM_ORGANISATION_SQL = (
-    f"SELECT t.organisation_id FROM {FilmTeamMember._meta.db_table} t "  # noqa: S608 (a table name)
-    "WHERE t.film_id = {film} AND t.user_id = {user} LIMIT 1"
-)
-
 # The facts as SQL over the film aliased "f" and the viewer aliased "u" (PostgreSQL and SQLite alike), with
 # FACTS_JOINS in the FROM clause. Hand-written because this runs on every playlist and key request: building
 # the same query with the ORM cost ten times more than running it. The viewer has at most one approved
@@ -89,13 +80,18 @@ TEAM_ORGANISATION_SQL = (
 # no rows. Planning this statement costs more than running it (about 1 ms on PostgreSQL against 0.3 ms):
 # the lean front (screening.door_backends) prepares it once per connection; Django's cursors bind
 # client-side and cannot, so the Django views (heartbeats, app-served segments) pay the planning.
+# Readiness is accounts.policy's SQL. The team column is the organisation a team member produces the film
+# for (``festival.policy.film_team_organisation``, the one they watch and act for), where
+# ``festival.policy.film_team_sql`` gives only whether the row exists: so it keeps its own subselect of
+# the team table, and tests/screening/test_policy_facts.py proves it agrees with the festival policy.
 FACTS_SQL = f"""
     {email_verified_sql("u")} AS email_verified,
     {mfa_sql("u")} AS mfa,
     EXISTS(SELECT 1 FROM screening_accessrevocation r
            WHERE r.user_id = u.id AND r.lifted_at IS NULL
              AND (r.film_id = f.id OR r.film_id IS NULL)) AS revoked,
-    ({TEAM_ORGANISATION_SQL.format(film="f.id", user="u.id")}) AS team_org,
+    (SELECT t.organisation_id FROM festival_filmteammember t
+     WHERE t.film_id = f.id AND t.user_id = u.id LIMIT 1) AS team_org,
     acc.category, acc.organisation_id, o.country,
     ar.allowed_categories, ar.territory_mode, ar.territories, ar.max_plays_after_session,
     EXISTS(SELECT 1 FROM screening_audiencerules_blocked_organisations b
@@ -108,14 +104,6 @@ FACTS_JOINS = """
     LEFT JOIN screening_audiencerules ar ON ar.film_id = f.id
 """
 FACTS_COLUMNS = 12
-
-
-def team_organisation(*, user: User, film: Film) -> Organisation | None:
-    """The organisation ``user`` produces ``film`` for (the facts' ``team_org``), or None: the
-    organisation an audit entry names when a team member acts on the film's screener."""
-    subselect = TEAM_ORGANISATION_SQL.format(film="%s", user="%s")
-    team_org = RawSQL(subselect, [film.pk, user.pk])  # noqa: S611 (a constant statement, bound values)
-    return Organisation.objects.filter(pk=team_org).first()
 
 
 def _json_list(value: Any) -> list[str]:

@@ -13,9 +13,6 @@ below are the services views, the API, consumers and the admin call (``services.
 
 from __future__ import annotations
 
-from accounts.models import User
-from festival.models import Film
-from screening.policy import require_screener_manager
 from screening.services.audience import access_revoke, audience_rules_set
 from screening.services.cuts import cut_import
 from screening.services.grants import (
@@ -56,9 +53,3 @@ __all__ = [
     "upload_part_urls",
     "uploads_expire",
 ]
-
-
-def require_team(user: User, film: Film) -> None:
-    """Only for ``offers.services`` until it asks ``festival.policy.require_film_manager`` itself (issue
-    13); screening uses ``policy.require_screener_manager``. To be deleted with that change."""
-    require_screener_manager(user=user, film=film)

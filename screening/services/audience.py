@@ -13,8 +13,9 @@ from accounts.policy import account_readiness, is_festival_admin
 from audit.services import audit_record
 from core.errors import Forbidden, InvalidInput
 from festival.models import Film
+from festival.policy import film_team_organisation
 from screening.models import AccessRevocation, AudienceRules, GrantEnd, PlaybackGrant, TerritoryMode
-from screening.policy import require_screener_manager, team_organisation
+from screening.policy import require_screener_manager
 
 
 def audience_rules_set(
@@ -55,7 +56,7 @@ def audience_rules_set(
         audit_record(
             action="film.audience_rules_changed",
             actor=user,
-            organisation=team_organisation(user=user, film=film),
+            organisation=film_team_organisation(film_id=film.pk, user_id=user.pk),
             target=film,
             data={
                 "allowed_categories": rules.allowed_categories,

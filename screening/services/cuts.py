@@ -3,7 +3,8 @@ imported from a file already on the server (demo seeding, operations staff).
 
 A cut's status moves only along ``models.CUT_MACHINE``, through ``audit.transitions.transition``; each
 entry names the cut's film and number (``cut_entry``) and, when a team member acts, the organisation
-they produce the film for (``policy.team_organisation``); the packaging worker acts as the system.
+they produce the film for (``festival.policy.film_team_organisation``); the packaging worker acts as
+the system.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from accounts.models import User
 from audit.services import audit_record
 from audit.transitions import transition
 from festival.models import Film
+from festival.policy import film_team_organisation
 from screening.models import CUT_MACHINE, Cut, CutStatus
-from screening.policy import require_screener_manager, team_organisation
+from screening.policy import require_screener_manager
 from screening.storage import media_store
 from screening.tasks import package_cut
 
@@ -56,7 +58,7 @@ def new_cut(*, user: User, film: Film, filename: str, size: int, **fields: Any) 
 def cut_import(*, user: User, film: Film, path: Path) -> Cut:
     """A new cut from a file already on the server: no multipart upload; queued (the caller packages it)."""
     require_screener_manager(user=user, film=film)
-    organisation = team_organisation(user=user, film=film)
+    organisation = film_team_organisation(film_id=film.pk, user_id=user.pk)
     with transaction.atomic():
         cut = new_cut(user=user, film=film, filename=path.name, size=path.stat().st_size)
         media_store().put_file(cut.source_key, path, "video/mp4")

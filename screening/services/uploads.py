@@ -20,8 +20,9 @@ from audit.services import audit_record
 from audit.transitions import transition
 from core.errors import Conflict, InvalidInput
 from festival.models import Film
+from festival.policy import film_team_organisation
 from screening.models import CUT_MACHINE, Cut, CutStatus, Upload, UploadStatus
-from screening.policy import require_screener_manager, team_organisation
+from screening.policy import require_screener_manager
 from screening.services.cuts import cut_entry, enqueue_packaging, new_cut
 from screening.storage import UploadNotFound, media_store
 
@@ -79,7 +80,7 @@ def cut_create(
         audit_record(
             action="cut.upload_started",
             actor=user,
-            organisation=team_organisation(user=user, film=film),
+            organisation=film_team_organisation(film_id=film.pk, user_id=user.pk),
             target=cut,
             data={"film_id": film.pk, "number": cut.number, "filename": name, "size": size},
         )
@@ -134,7 +135,7 @@ def upload_complete(*, user: User, upload: Upload, parts: list[tuple[int, str]])
         raise Conflict(_("This upload is no longer open: start it again."), code="upload_gone") from error
     except ValueError as error:
         raise InvalidInput(str(error), field="parts") from error
-    organisation = team_organisation(user=user, film=upload.cut.film)
+    organisation = film_team_organisation(film_id=upload.cut.film_id, user_id=user.pk)
     try:
         stored_size = store.size(upload.cut.source_key)
         if stored_size != upload.cut.source_size:
@@ -188,7 +189,9 @@ def _assembled_upload_failed(
 
 def upload_abort(*, user: User, upload: Upload) -> Cut:
     _open_upload(user, upload)
-    return _abort(upload, actor=user, organisation=team_organisation(user=user, film=upload.cut.film))
+    return _abort(
+        upload, actor=user, organisation=film_team_organisation(film_id=upload.cut.film_id, user_id=user.pk)
+    )
 
 
 def _abort(upload: Upload, *, actor: User | None, organisation: Organisation | None, reason: str = "") -> Cut:
@@ -219,7 +222,7 @@ def uploads_expire(*, older_than: dt.timedelta) -> int:
 def cut_cancel(*, user: User, cut: Cut) -> Cut:
     """Cancel a queued cut at once, or ask the worker to stop a cut being packaged."""
     require_screener_manager(user=user, film=cut.film)
-    organisation = team_organisation(user=user, film=cut.film)
+    organisation = film_team_organisation(film_id=cut.film_id, user_id=user.pk)
     upload = Upload.objects.filter(cut=cut, status=UploadStatus.OPEN).select_related("cut").first()
     if upload is not None and cut.status == C.UPLOADING:
         return _abort(upload, actor=user, organisation=organisation)  # its parts are freed, not left behind

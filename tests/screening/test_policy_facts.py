@@ -5,9 +5,9 @@ homes on the same data (docs/architecture.md, "Rules and their homes"): readines
 Readiness is built from ``accounts.policy``'s own SQL fragments. The team column is not
 ``festival.policy.film_team_sql``: that is an EXISTS, and the facts need the organisation the member
 produces the film for (a team member watches, and acts on the screener, for it), so ``FACTS_SQL`` keeps
-its subselect of the team table (``TEAM_ORGANISATION_SQL``). This test is what ties that subselect to the
-rule: it must say "on the team" exactly when ``is_film_team`` and ``film_team_sql`` do, and name the
-organisation the team row holds.
+its own subselect of the team table. This test is what ties that subselect to the rule: it must say "on
+the team" exactly when ``is_film_team`` and ``film_team_sql`` do, and name the organisation
+``film_team_organisation`` names.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.db import connection
 from accounts.models import User
 from accounts.policy import account_readiness
 from festival.models import Film
-from festival.policy import film_team_sql, is_film_team
-from screening.policy import Facts, admission_facts, team_organisation
+from festival.policy import film_team_organisation, film_team_sql, is_film_team
+from screening.policy import Facts, admission_facts
 from tests.conftest import World, make_user
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_the_facts_team_agrees_with_is_film_team(world: World) -> None:
             facts = _facts(user, film)
             assert (facts.team_org is not None) == on_team == _sql_team(user, film), (user.email, film.title)
             assert facts.team_org == teams.get((user.pk, film.pk)), (user.email, film.title)
-            organisation = team_organisation(user=user, film=film)
+            organisation = film_team_organisation(film_id=film.pk, user_id=user.pk)
             assert (organisation.pk if organisation else None) == facts.team_org
             seen.add(on_team)
     assert seen == {True, False}
