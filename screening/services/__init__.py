@@ -1,6 +1,6 @@
 """Writes for screeners, one module per part (docs/architecture.md, "Where each kind of code lives"):
 
-- ``cuts``       the cut state machine (``CUT_MACHINE``), numbering, importing a file on the server;
+- ``cuts``       what a cut's entries say, numbering, queueing packaging, importing a file on the server;
 - ``uploads``    a new cut's resumable upload, cancelling a cut, expiring stale uploads;
 - ``packaging``  the worker's packaging job (loads the media pipeline: worker processes only);
 - ``audience``   the film team's audience rules and an admin's revocation of access;
