@@ -92,12 +92,12 @@ class ThreadConsumer(LiveConsumer):
     side: str
 
     async def open(self) -> bool:
-        broadcast_on_loop(asyncio.get_running_loop())
+        broadcast_on_loop(loop=asyncio.get_running_loop())
         opened = await db(_open)(self.user, int(self.scope["url_route"]["kwargs"]["offer_id"]))
         if opened is None:
             return False
         self.offer, self.side, self.parties = opened
-        self.group = group_name(self.offer.pk)
+        self.group = group_name(offer_id=self.offer.pk)
         self.sent_seq: int | None = None  # None until the client has resumed
         self.budget = SocketBudget(thread_key(self.user.pk), *thread_rate())  # shared by the user's sockets
         self.last_typing = 0.0
@@ -301,7 +301,7 @@ class ThreadConsumer(LiveConsumer):
         await self.send_json({"type": "ack", "action": "decline"})
 
     async def _withdraw(self, frame: dict[str, Any]) -> None:
-        reason = clean_body(frame.get("reason", ""), required=False)
+        reason = clean_body(body=frame.get("reason", ""), required=False)
         await db(offer_withdraw)(user=self.user, offer=self.offer, reason=reason)
         await self.send_json({"type": "ack", "action": "withdraw"})
 

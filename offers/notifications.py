@@ -32,7 +32,7 @@ def notify_offline_parties(*, event_id: int) -> int:
         if (user.pk in producer_ids) != (event.side == Side.PRODUCER) and account_readiness(user).ready
     ]
     online = present_users(offer.pk, [u.pk for u in other_side])
-    link = settings.SITE_URL.rstrip("/") + reverse("offer-thread", args=[offer.pk])
+    link = settings.SITE_URL.rstrip("/") + reverse("offers:thread", args=[offer.pk])
     messages = []
     for user in other_side:
         if user.pk in online:

@@ -36,7 +36,7 @@ def send_receipt(instalment_id: int) -> int:
     ).get(pk=instalment_id)
     if instalment.checkout_by is None:
         return 0
-    context = {"instalment": instalment, "link": _link("payments-receipt", instalment.pk)}
+    context = {"instalment": instalment, "link": _link("payments:receipt", instalment.pk)}
     return _mail("receipt", [instalment.checkout_by], context)
 
 
@@ -44,5 +44,5 @@ def tell_admins_of_dispute(instalment_id: int) -> int:
     instalment = Instalment.objects.select_related("schedule__agreement__film").get(pk=instalment_id)
     admins = list(festival_admins().order_by("pk"))
     agreement = instalment.schedule.agreement
-    context = {"instalment": instalment, "link": _link("payments-schedule", agreement.public_id)}
+    context = {"instalment": instalment, "link": _link("payments:schedule", agreement.public_id)}
     return _mail("dispute", admins, context)

@@ -177,7 +177,7 @@ async def answer(
     now = timezone.now()
     row = await backends.grant_row(
         grant_pk=grant_pk,
-        device_hash=services.device_hash(cookies.get(DEVICE_COOKIE, "")),
+        device_hash=services.device_hash(device_token=cookies.get(DEVICE_COOKIE, "")),
         session_key=session_key,
         now=now,
     )

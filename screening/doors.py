@@ -193,7 +193,7 @@ def open_door(
         return refused(not_found())
     try:
         grant = grant_for_request(
-            grant_id=grant_id, user=user, device_hash=services.device_hash(device_token)
+            grant_id=grant_id, user=user, device_hash=services.device_hash(device_token=device_token)
         )
     except DomainError as error:
         return refused(error.refusal)

@@ -1,8 +1,15 @@
-"""Screening's pages and doors, at the site root (``path("", include("screening.urls"))``)."""
+"""Screening's pages and doors, at the site root (``path("", include("screening.urls"))``), with two nested
+namespaces: ``screening:storage:`` (the local store's signed URLs) and ``screening:forensics:`` (leak
+tracing, for festival staff)."""
 
-from django.urls import path
+from django.urls import include, path
 
-from screening.views import playback, producer
+from screening.views import playback, producer, storage
+
+storage_patterns = [
+    path("blob/<path:key>", storage.blob, name="blob"),
+    path("upload-part/<str:upload_id>/<int:n>", storage.upload_part, name="upload-part"),
+]
 
 app_name = "screening"
 
@@ -17,4 +24,6 @@ urlpatterns = [
     path("play/<uuid:grant_id>/key/<str:name>", playback.key, name="key"),
     path("play/<uuid:grant_id>/<str:rendition>/<str:name>", playback.segment, name="segment"),
     path("play/<uuid:grant_id>/heartbeat", playback.heartbeat, name="heartbeat"),
+    path("screening/", include((storage_patterns, "storage"))),
+    path("staff/leaks/", include("screening.forensics.urls")),
 ]

@@ -299,19 +299,21 @@ def film_offer_actions(film: Film, user: User) -> list[FilmAction]:
     """Buttons on the film's page: make an offer; the offeror's own offers; the producers' comparison."""
     actions = []
     if may_make_offer(user=user, film=film):
-        actions.append(FilmAction(_("Make an offer"), reverse("offer-new", args=[film.pk]), primary=True))
+        actions.append(FilmAction(_("Make an offer"), reverse("offers:new", args=[film.pk]), primary=True))
     own = Offer.objects.filter(offeror_q(user), film=film).count()
     if own:
         actions.append(
             FilmAction(
                 _("Your offers (%(count)d)") % {"count": own},
-                f"{reverse('my-offers')}?film={film.pk}",
+                f"{reverse('offers:mine')}?film={film.pk}",
             )
         )
     if may_compare_offers(user=user, film=film):
         count = film_offer_count(film=film)
         actions.append(
-            FilmAction(_("Offers (%(count)d)") % {"count": count}, reverse("film-offers", args=[film.pk]))
+            FilmAction(
+                _("Offers (%(count)d)") % {"count": count}, reverse("offers:film-offers", args=[film.pk])
+            )
         )
     return actions
 

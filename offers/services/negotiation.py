@@ -125,11 +125,11 @@ def thread_message(*, user: User, offer: Offer, body: object, client_id: str | N
     with transaction.atomic():
         producer, offeror, earlier_id = _lock_for_message(offer, user, client_id)
         side = require_writer(side_from_flags(user, offer, producer=producer, offeror=offeror))
-        text = clean_body(body, required=True)
-        client = clean_client_id(client_id)
+        text = clean_body(body=body, required=True)
+        client = clean_client_id(client_id=client_id)
         if earlier_id is not None:
             return Posted(ThreadEvent.objects.get(pk=earlier_id), duplicate=True)
-        require_open(offer)
+        require_open(offer=offer)
         event = append_event(
             offer=offer, kind=EventKind.MESSAGE, author=user, side=side, body=text, client_id=client
         )
@@ -148,7 +148,9 @@ def _append_message(user: User, offer: Offer, body: object, client_id: object) -
             if row is None:
                 return None
             payload = draft.payload(row[1], row[2])
-            transaction.on_commit(lambda: broadcast(offer.pk, {"type": "thread.event", "event": payload}))
+            transaction.on_commit(
+                lambda: broadcast(offer_id=offer.pk, message={"type": "thread.event", "event": payload})
+            )
     except IntegrityError:  # the same client id, sent twice at once: the careful path finds the first
         return None
     event = ThreadEvent(
@@ -178,17 +180,17 @@ def thread_counter(
 ) -> Posted:
     """A new immutable version of the terms, answering ``base_version`` (which must be the latest)."""
     side = writer_side(user, offer)
-    text = clean_body(body, required=False)
-    client = clean_client_id(client_id)
+    text = clean_body(body=body, required=False)
+    client = clean_client_id(client_id=client_id)
     if not isinstance(base_version, int) or isinstance(base_version, bool):
         raise InvalidInput(_("Name the version you are answering by its number."), field="base_version")
-    terms, stored, digest = parse_terms_input(terms_data)
+    terms, stored, digest = parse_terms_input(terms_data=terms_data)
     with transaction.atomic():
         locked = _lock(offer)
         earlier = previous_event(offer=locked, author=user, client_id=client)
         if earlier is not None:
             return Posted(earlier, duplicate=True)
-        require_open(locked)
+        require_open(offer=locked)
         latest = _latest_version(locked)
         if base_version != latest.number:
             raise Conflict(
@@ -233,7 +235,7 @@ def thread_accept(*, user: User, offer: Offer, version: object, terms_hash: obje
         raise InvalidInput(_("Give the hash of the terms you accept."), field="terms_hash")
     with transaction.atomic():
         locked = _lock(offer)
-        require_open(locked)
+        require_open(offer=locked)
         accepted = OfferVersion.objects.filter(offer=locked, number=version).first()
         if accepted is None:
             raise InvalidInput(_("This offer has no version %(n)s.") % {"n": version}, field="version")
@@ -329,12 +331,12 @@ def _audit(
 def thread_decline(*, user: User, offer: Offer, reason: object = "") -> Offer:
     """The producers decline the offer; the offeror's way out is withdrawing it."""
     side = writer_side(user, offer)
-    text = clean_body(reason, required=False)
+    text = clean_body(body=reason, required=False)
     if side != Side.PRODUCER:
         raise Conflict(_("Only the producers decline an offer; withdraw it instead."), code="producers_only")
     with transaction.atomic():
         locked = _lock(offer)
-        require_open(locked)
+        require_open(offer=locked)
         return offer_transition(offer=locked, to=OfferStatus.DECLINED, actor=user, side=side, body=text)
 
 
@@ -354,6 +356,8 @@ def thread_mark_read(*, user: User, offer: Offer, seq: object) -> int:
         read.seq = position
         read.save(update_fields=["seq", "updated_at"])
         transaction.on_commit(
-            lambda: broadcast(offer.pk, {"type": "thread.read", "user": user.pk, "seq": position})
+            lambda: broadcast(
+                offer_id=offer.pk, message={"type": "thread.read", "user": user.pk, "seq": position}
+            )
         )
     return position

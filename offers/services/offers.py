@@ -36,7 +36,7 @@ class OfferTermsInvalid(InvalidInput):
         self.errors = invalid.errors
 
 
-def parse_terms_input(terms_data: Mapping[str, Any]) -> tuple[Terms, dict[str, Any], str]:
+def parse_terms_input(*, terms_data: Mapping[str, Any]) -> tuple[Terms, dict[str, Any], str]:
     """Terms a person sent: parsed, as stored (JSON) and hashed; ``OfferTermsInvalid`` when they fail."""
     try:
         terms = parse_terms(terms_data)
@@ -88,7 +88,7 @@ def offer_create(
 ) -> Offer:
     """A draft offer with its first version of terms."""
     require_may_offer(user=user, film=film, organisation=organisation)
-    terms, stored, digest = parse_terms_input(terms_data)
+    terms, stored, digest = parse_terms_input(terms_data=terms_data)
     if expires_on is not None:
         _check_expiry(expires_on)
     with transaction.atomic():
@@ -123,7 +123,7 @@ def offer_update_draft(
     """Rewrite a draft's terms (its version 1) and, when given, its expiry date (None: no expiry; the
     default ``...`` keeps it). The kind cannot change."""
     require_may_offer(user=user, film=offer.film, organisation=offer.organisation)
-    terms, stored, digest = parse_terms_input(terms_data)
+    terms, stored, digest = parse_terms_input(terms_data=terms_data)
     if terms.kind != offer.kind:
         raise InvalidInput(_("A draft keeps its offer type; start a new offer instead."), field="terms.kind")
     if isinstance(expires_on, dt.date):

@@ -41,14 +41,14 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NOTIFIED_KINDS = frozenset({EventKind.SUBMITTED, EventKind.COUNTER, EventKind.ACCEPTED, EventKind.DECLINED})
 
 
-def group_name(offer_id: int) -> str:
+def group_name(*, offer_id: int) -> str:
     return f"offer-thread-{offer_id}"
 
 
 # --- checks every write shares ------------------------------------------------------------------------
 
 
-def require_open(offer: Offer) -> None:
+def require_open(*, offer: Offer) -> None:
     if offer.status != OfferStatus.SUBMITTED:
         raise Conflict(
             _("This negotiation is closed (%(status)s).") % {"status": offer.get_status_display()},
@@ -56,7 +56,7 @@ def require_open(offer: Offer) -> None:
         )
 
 
-def clean_client_id(client_id: str | None) -> str:
+def clean_client_id(*, client_id: str | None) -> str:
     if client_id in (None, ""):
         return ""
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
@@ -66,7 +66,7 @@ def clean_client_id(client_id: str | None) -> str:
     return client_id
 
 
-def clean_body(body: object, *, required: bool) -> str:
+def clean_body(*, body: object, required: bool) -> str:
     if body is None:
         body = ""
     if not isinstance(body, str):
@@ -136,7 +136,9 @@ def append_event(
     event._state.adding, event._state.db = False, connection.alias
     offer.last_seq, offer.last_activity_at = seq, now
     payload = event_payload(event)
-    transaction.on_commit(lambda: broadcast(offer.pk, {"type": "thread.event", "event": payload}))
+    transaction.on_commit(
+        lambda: broadcast(offer_id=offer.pk, message={"type": "thread.event", "event": payload})
+    )
     if kind in NOTIFIED_KINDS:
         transaction.on_commit(lambda: notify_thread_event.delay(event.pk))
     return event
@@ -224,7 +226,7 @@ class MessageDraft:
     ) -> MessageDraft | None:
         """The cleaned message, or None if its body or client id is malformed (the careful path says so)."""
         try:
-            text, client = clean_body(body, required=True), clean_client_id(client_id)  # type: ignore[arg-type]
+            text, client = clean_body(body=body, required=True), clean_client_id(client_id=client_id)  # type: ignore[arg-type]
         except InvalidInput:
             return None
         return cls(user, offer_id, text, client, timezone.now(), session_key, password)
@@ -263,7 +265,7 @@ class MessageDraft:
 _caller_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("thread_caller_loop", default=None)
 
 
-def broadcast_on_loop(loop: asyncio.AbstractEventLoop) -> None:
+def broadcast_on_loop(*, loop: asyncio.AbstractEventLoop) -> None:
     """Broadcasts made by the services this async context calls (through ``sync_to_async``) are handed
     to ``loop`` and not waited for. Waiting would hold the worker thread, which serves the database
     calls of every socket of the process, for the Redis round trips of each ``group_send``. Ordering
@@ -277,17 +279,19 @@ def _sent(offer_id: int, future: Future[None]) -> None:
         log.warning("thread broadcast failed for offer %s", offer_id, exc_info=future.exception())
 
 
-def broadcast(offer_id: int, message: dict[str, Any]) -> None:
+def broadcast(*, offer_id: int, message: dict[str, Any]) -> None:
     """Send to the thread's sockets. Never fails the caller: the database already holds the truth."""
     layer = get_channel_layer()
     if layer is None:
         return
     loop = _caller_loop.get()
     if loop is not None and loop.is_running():
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(group_name(offer_id), message), loop)
+        future = asyncio.run_coroutine_threadsafe(
+            layer.group_send(group_name(offer_id=offer_id), message), loop
+        )
         future.add_done_callback(lambda done: _sent(offer_id, done))
         return
     try:
-        async_to_sync(layer.group_send)(group_name(offer_id), message)
+        async_to_sync(layer.group_send)(group_name(offer_id=offer_id), message)
     except Exception:  # a lost broadcast is recovered by the clients' resume
         log.warning("thread broadcast failed for offer %s", offer_id, exc_info=True)

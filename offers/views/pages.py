@@ -136,9 +136,9 @@ def _form_page(
         else:
             if submit:
                 messages.success(request, _("Your offer was sent to the producers."))
-                return redirect("offer-thread", saving.pk)
+                return redirect("offers:thread", saving.pk)
             messages.success(request, saved)
-            return redirect("offer-edit", saving.pk)
+            return redirect("offers:edit", saving.pk)
     if offer is not None:
         offer.refresh_from_db()
     return _render_form(
@@ -181,7 +181,7 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     offer = _own_offer(user, pk)
     if offer.status != OfferStatus.DRAFT:
         messages.info(request, _("This offer was submitted: its terms now change by counter-offer."))
-        return redirect("offer-thread", offer.pk)
+        return redirect("offers:thread", offer.pk)
     initial = {"organisation": offer.organisation_id, "kind": offer.kind, "expires_on": offer.expires_on}
     form = OfferForm(request.POST or None, user=user, editing=True, initial=initial)
     return _form_page(
@@ -211,7 +211,7 @@ def offer_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Offer withdrawn."))
-    return redirect("my-offers")
+    return redirect("offers:mine")
 
 
 @require_GET

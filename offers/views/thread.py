@@ -32,7 +32,7 @@ def offer_thread(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as error:
         raise Http404(error.message) from error
     if offer.status == OfferStatus.DRAFT:
-        return redirect("offer-edit", pk=offer.pk)
+        return redirect("offers:edit", pk=offer.pk)
     latest: OfferVersion = offer.versions.order_by("-number").first()  # type: ignore[assignment]
     agreement = Agreement.objects.filter(offer=offer).first()
     terms = parse_terms(latest.terms)
@@ -48,10 +48,10 @@ def offer_thread(request: HttpRequest, pk: int) -> HttpResponse:
         "socket": f"/ws/offers/{offer.pk}/",
         "me": {"id": user.pk, "side": side},
         "parties": parties,
-        "schemaUrl": reverse("offer-terms-schema", args=[offer.kind]),
+        "schemaUrl": reverse("offers:terms-schema", args=[offer.kind]),
         "organisations": [{"id": offer.organisation_id, "name": offer.organisation.name}],
-        "agreement": reverse("agreement-memo", args=[agreement.public_id]) if agreement else None,
-        "memoUrl": reverse("agreement-memo", args=[uuid.UUID(int=0)]),
+        "agreement": reverse("offers:agreement-memo", args=[agreement.public_id]) if agreement else None,
+        "memoUrl": reverse("offers:agreement-memo", args=[uuid.UUID(int=0)]),
     }
     return render(
         request,

@@ -83,7 +83,7 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
         ):  # an attempt from before sessions had rows of their own
             expired.append(_expire_session(client, _session_row(locked, locked.checkout_session_id)))
         attempt = locked.attempts + 1
-        fee_minor = fee_of(locked.amount_minor, current_fee_bp())
+        fee_minor = fee_of(amount_minor=locked.amount_minor, fee_bp=current_fee_bp())
         agreement = locked.schedule.agreement
         metadata = {"instalment_id": str(locked.pk), "agreement": str(agreement.public_id)}
         name = _("%(film)s — instalment %(number)d") % {"film": agreement.film.title, "number": locked.number}
@@ -132,7 +132,7 @@ def instalment_pay(*, user: User, instalment: Instalment, success_url: str, canc
             organisation=locked.payer_organisation,
             action="checkout.started",
             data=instalment_entry(
-                locked,
+                instalment=locked,
                 attempt=attempt,
                 checkout_session=session.id,
                 fee_minor=fee_minor,
@@ -223,7 +223,11 @@ def payment_settle(*, payment_intent_id: str) -> str:
             actor=None,
             organisation=locked.payee_organisation,
             data=instalment_entry(
-                locked, payment_intent=intent.id, charge=charge.id, transfer=transfer.id, net_minor=net
+                instalment=locked,
+                payment_intent=intent.id,
+                charge=charge.id,
+                transfer=transfer.id,
+                net_minor=net,
             ),
             payment_intent_id=intent.id,
             charge_id=charge.id,
@@ -264,7 +268,11 @@ def _stray_payment(client: stripe.StripeClient, locked: Instalment, intent: Any,
             stripe_object_id=stray.charge_id,
             instalment=locked,
             currency=stray.currency,
-            legs=ledger.move(ledger.STRIPE_BALANCE, ledger.owed_to(locked), stray.amount_minor),
+            legs=ledger.move(
+                debit=ledger.STRIPE_BALANCE,
+                credit=ledger.owed_to(instalment=locked),
+                amount_minor=stray.amount_minor,
+            ),
         )
         _stray_recorded(
             "stray_payment.received",
@@ -302,7 +310,11 @@ def _refund_stray(client: stripe.StripeClient, stray: StrayPayment, *, actor: Us
         stripe_object_id=refund.id,
         instalment=instalment,
         currency=stray.currency,
-        legs=ledger.move(ledger.owed_to(instalment), ledger.STRIPE_BALANCE, stray.amount_minor),
+        legs=ledger.move(
+            debit=ledger.owed_to(instalment=instalment),
+            credit=ledger.STRIPE_BALANCE,
+            amount_minor=stray.amount_minor,
+        ),
     )
     stray.status, stray.refund_id = StrayStatus.REFUNDED, refund.id
     stray.save(update_fields=["status", "refund_id", "updated_at"])
@@ -370,7 +382,7 @@ def payment_failed(*, payment_intent_id: str) -> str:
             actor=None,
             organisation=locked.payee_organisation,
             data=instalment_entry(
-                locked, payment_intent=intent.id, reason=reason, code=getattr(error, "code", None)
+                instalment=locked, payment_intent=intent.id, reason=reason, code=getattr(error, "code", None)
             ),
             failure_reason=reason[:500],
             payment_intent_id=intent.id,
@@ -413,6 +425,6 @@ def checkout_expired(*, session_id: str) -> str:
             actor=None,
             organisation=locked.payee_organisation,
             action="checkout.expired",
-            data=instalment_entry(locked, checkout_session=session.id),
+            data=instalment_entry(instalment=locked, checkout_session=session.id),
         )
     return "processed: due again"

@@ -92,7 +92,7 @@ def dispute_update(*, dispute_id: str) -> str:
             organisation=locked.payee_organisation,
             target=locked,
             data=instalment_entry(
-                locked,
+                instalment=locked,
                 dispute=dispute.id,
                 status=row.status,
                 reason=row.reason,
@@ -116,7 +116,7 @@ def _ours_maybe(client: stripe.StripeClient, charge_id: str) -> bool:
     return PaymentSchedule.objects.filter(transfer_group=group).exists() if group else False
 
 
-def withdrawn_and_reinstated(dispute: Any) -> tuple[bool, bool]:
+def withdrawn_and_reinstated(*, dispute: Any) -> tuple[bool, bool]:
     """Whether Stripe took the disputed funds from the balance, and gave them back: the dispute's own
     balance transactions say so (an inquiry has none)."""
     amounts = [int(bt.amount) for bt in (dispute.balance_transactions or []) if not isinstance(bt, str)]
@@ -125,16 +125,16 @@ def withdrawn_and_reinstated(dispute: Any) -> tuple[bool, bool]:
 
 def _post_balance_movements(dispute: Any, row: Dispute, instalment: Instalment) -> list[str]:
     """Post what moved (once per dispute and kind): the withdrawal, the reinstatement, the loss."""
-    withdrawn, reinstated = withdrawn_and_reinstated(dispute)
+    withdrawn, reinstated = withdrawn_and_reinstated(dispute=dispute)
     amount, currency = row.amount_minor, row.currency
     held, balance, losses = ledger.DISPUTED_FUNDS, ledger.STRIPE_BALANCE, ledger.DISPUTE_LOSSES
     moves: list[tuple[LedgerKind, list[ledger.Leg]]] = []
     if withdrawn:
-        moves.append((LedgerKind.DISPUTE, ledger.move(held, balance, amount)))
+        moves.append((LedgerKind.DISPUTE, ledger.move(debit=held, credit=balance, amount_minor=amount)))
     if withdrawn and reinstated:
-        moves.append((LedgerKind.DISPUTE_WON, ledger.move(balance, held, amount)))
+        moves.append((LedgerKind.DISPUTE_WON, ledger.move(debit=balance, credit=held, amount_minor=amount)))
     if withdrawn and not reinstated and row.status == "lost":
-        moves.append((LedgerKind.DISPUTE_LOST, ledger.move(losses, held, amount)))
+        moves.append((LedgerKind.DISPUTE_LOST, ledger.move(debit=losses, credit=held, amount_minor=amount)))
     posted = []
     for kind, legs in moves:
         if ledger.post(

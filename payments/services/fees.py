@@ -16,7 +16,7 @@ from payments.selectors import current_fee_bp
 MAX_FEE_BP = 5000
 
 
-def fee_of(amount_minor: int, fee_bp: int) -> int:
+def fee_of(*, amount_minor: int, fee_bp: int) -> int:
     """The fee on an amount, rounded down to the minor unit (the producer never receives less than
     the agreed share)."""
     return amount_minor * fee_bp // 10_000

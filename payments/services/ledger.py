@@ -31,11 +31,11 @@ DISPUTED_FUNDS = "disputed_funds"
 DISPUTE_LOSSES = "dispute_losses"
 
 
-def due_to(instalment: Instalment) -> str:
+def due_to(*, instalment: Instalment) -> str:
     return f"due_to:{instalment.payee_organisation_id}"
 
 
-def owed_to(instalment: Instalment) -> str:
+def owed_to(*, instalment: Instalment) -> str:
     """Money the payer's company paid that was not due (a second payment): owed back until refunded."""
     return f"owed_to:{instalment.payer_organisation_id}"
 
@@ -85,33 +85,41 @@ def post(
     return movement
 
 
-def move(debit: str, credit: str, amount_minor: int) -> list[Leg]:
+def move(*, debit: str, credit: str, amount_minor: int) -> list[Leg]:
     return [Leg(debit, amount_minor), Leg(credit, -amount_minor)]
 
 
 def post_paid(*, instalment: Instalment, charge_id: str, transfer_id: str) -> None:
     """A paid instalment: its charge held for the payee, the platform's fee, the rest transferred."""
-    payee, net = due_to(instalment), instalment.amount_minor - instalment.fee_minor
+    payee, net = due_to(instalment=instalment), instalment.amount_minor - instalment.fee_minor
     for kind, object_id, legs in (
-        (LedgerKind.CHARGE, charge_id, move(STRIPE_BALANCE, payee, instalment.amount_minor)),
-        (LedgerKind.PLATFORM_FEE, charge_id, move(payee, PLATFORM_FEES, instalment.fee_minor)),
-        (LedgerKind.TRANSFER, transfer_id, move(payee, STRIPE_BALANCE, net)),
+        (
+            LedgerKind.CHARGE,
+            charge_id,
+            move(debit=STRIPE_BALANCE, credit=payee, amount_minor=instalment.amount_minor),
+        ),
+        (
+            LedgerKind.PLATFORM_FEE,
+            charge_id,
+            move(debit=payee, credit=PLATFORM_FEES, amount_minor=instalment.fee_minor),
+        ),
+        (LedgerKind.TRANSFER, transfer_id, move(debit=payee, credit=STRIPE_BALANCE, amount_minor=net)),
     ):
         post(kind=kind, stripe_object_id=object_id, instalment=instalment, legs=legs)
 
 
 def post_refunded(*, instalment: Instalment, refund_id: str) -> None:
     """A refunded instalment (its transfer reversed first): the fee given back, the whole amount repaid."""
-    payee = due_to(instalment)
+    payee = due_to(instalment=instalment)
     post(
         kind=LedgerKind.FEE_REFUND,
         stripe_object_id=refund_id,
         instalment=instalment,
-        legs=move(PLATFORM_FEES, payee, instalment.fee_minor),
+        legs=move(debit=PLATFORM_FEES, credit=payee, amount_minor=instalment.fee_minor),
     )
     post(
         kind=LedgerKind.REFUND,
         stripe_object_id=refund_id,
         instalment=instalment,
-        legs=move(payee, STRIPE_BALANCE, instalment.amount_minor),
+        legs=move(debit=payee, credit=STRIPE_BALANCE, amount_minor=instalment.amount_minor),
     )

@@ -183,7 +183,7 @@ def _disputes(
                 % {"id": dispute.id, "status": dispute.status, "charge": charge.id}
             )
             continue
-        withdrawn, reinstated = withdrawn_and_reinstated(dispute)
+        withdrawn, reinstated = withdrawn_and_reinstated(dispute=dispute)
         expected = {
             LedgerKind.DISPUTE: dispute.amount if withdrawn else 0,
             LedgerKind.DISPUTE_WON: dispute.amount if withdrawn and reinstated else 0,

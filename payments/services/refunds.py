@@ -85,7 +85,9 @@ def instalment_refund(*, user: User, instalment: Instalment, reason: object) -> 
                 kind=LedgerKind.TRANSFER_REVERSAL,
                 stripe_object_id=reversal.id,
                 instalment=locked,
-                legs=ledger.move(ledger.STRIPE_BALANCE, ledger.due_to(locked), net),
+                legs=ledger.move(
+                    debit=ledger.STRIPE_BALANCE, credit=ledger.due_to(instalment=locked), amount_minor=net
+                ),
             )
             locked.transfer_reversal_id = reversal.id
             locked.save(update_fields=["transfer_reversal_id", "updated_at"])
@@ -119,7 +121,10 @@ def instalment_refund(*, user: User, instalment: Instalment, reason: object) -> 
                 to=InstalmentStatus.REFUNDED,
                 actor=user,
                 data=instalment_entry(
-                    locked, refund=refund.id, transfer_reversal=locked.transfer_reversal_id, reason=text
+                    instalment=locked,
+                    refund=refund.id,
+                    transfer_reversal=locked.transfer_reversal_id,
+                    reason=text,
                 ),
                 refund_id=refund.id,
                 refunded_at=timezone.now(),
@@ -131,7 +136,10 @@ def instalment_refund(*, user: User, instalment: Instalment, reason: object) -> 
                 actor=user,
                 target=instalment,
                 data=instalment_entry(
-                    instalment, reason=text, stripe=(exc.user_message or str(exc))[:300], code=exc.code
+                    instalment=instalment,
+                    reason=text,
+                    stripe=(exc.user_message or str(exc))[:300],
+                    code=exc.code,
                 ),
             )
         raise _stripe_refusal(exc) from None

@@ -50,7 +50,7 @@ from payments.models import (
 from payments.selectors import agreement_terms, release_date_come
 
 
-def instalment_entry(instalment: Instalment, **details: Any) -> dict[str, Any]:
+def instalment_entry(*, instalment: Instalment, **details: Any) -> dict[str, Any]:
     """What every audit entry about an instalment says of it, plus ``details``."""
     return {
         "agreement": str(instalment.schedule.agreement.public_id),
@@ -251,7 +251,7 @@ def _release(pk: int, today: dt.date) -> bool:
             to=InstalmentStatus.DUE,
             actor=None,
             organisation=instalment.payee_organisation,
-            data=instalment_entry(instalment),
+            data=instalment_entry(instalment=instalment),
             due_at=timezone.now(),
         )
         return True
@@ -286,6 +286,6 @@ def instalment_confirm_delivery(*, user: User, instalment: Instalment) -> Instal
             actor=user,
             organisation=receiver,
             action="instalment.delivery_confirmed",
-            data=instalment_entry(instalment),
+            data=instalment_entry(instalment=instalment),
             **fields,
         ).row

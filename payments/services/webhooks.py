@@ -76,7 +76,7 @@ def _refuse_constant(name: str) -> Any:
     raise Malformed(f"{name} is not JSON")
 
 
-def envelope_of(payload: bytes) -> Envelope:
+def envelope_of(*, payload: bytes) -> Envelope:
     """What the product needs from a signed body (event id, type, the object's id) and the decoded body;
     ``Malformed`` when it is not an event."""
     try:
@@ -175,7 +175,7 @@ def receive_webhook(*, payload: bytes, signature: str | None) -> Reply:
         log.warning("Stripe webhook refused: %s", exc)
         return Reply(400, "bad signature")
     try:
-        envelope = envelope_of(payload)
+        envelope = envelope_of(payload=payload)
     except Malformed as exc:
         detail = f"malformed event: {exc}"[:500]
         WebhookEvent.objects.create(

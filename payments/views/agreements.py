@@ -55,7 +55,7 @@ def _instalment_or_404(user: User, pk: int) -> Instalment:
 
 
 def _schedule_url(instalment: Instalment) -> str:
-    return reverse("payments-schedule", args=[instalment.schedule.agreement.public_id])
+    return reverse("payments:schedule", args=[instalment.schedule.agreement.public_id])
 
 
 def _query_id(request: HttpRequest, name: str) -> int | None:
@@ -100,9 +100,9 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
         url = instalment_pay(
             user=user,
             instalment=instalment,
-            success_url=absolute_url(request, "payments-schedule", public_id, query=f"paid={instalment.pk}"),
+            success_url=absolute_url(request, "payments:schedule", public_id, query=f"paid={instalment.pk}"),
             cancel_url=absolute_url(
-                request, "payments-schedule", public_id, query=f"cancelled={instalment.pk}"
+                request, "payments:schedule", public_id, query=f"cancelled={instalment.pk}"
             ),
         )
     except SERVICE_FAILURES as error:

@@ -34,11 +34,11 @@ def _to_onboarding(request: HttpRequest, org_id: int) -> HttpResponse:
         url = connect_onboarding_link(
             user=user,
             organisation=organisation,
-            return_url=absolute_url(request, "payments-connect-return", organisation.pk),
-            refresh_url=absolute_url(request, "payments-connect-refresh", organisation.pk),
+            return_url=absolute_url(request, "payments:connect-return", organisation.pk),
+            refresh_url=absolute_url(request, "payments:connect-refresh", organisation.pk),
         )
     except SERVICE_FAILURES as error:
-        return refused(request, error, reverse("payments-connect"))
+        return refused(request, error, reverse("payments:connect"))
     return redirect(url)
 
 
@@ -70,11 +70,11 @@ def connect_return(request: HttpRequest, org_id: int) -> HttpResponse:
     account = connected_account_of(organisation)
     if account is None:
         messages.info(request, _("%(name)s is not connected to Stripe yet.") % {"name": organisation.name})
-        return redirect("payments-connect")
+        return redirect("payments:connect")
     try:
         account = connect_refresh(account=account, actor=user)
     except SERVICE_FAILURES as error:
-        return refused(request, error, reverse("payments-connect"))
+        return refused(request, error, reverse("payments:connect"))
     if account.ready:
         messages.success(
             request,
@@ -86,7 +86,7 @@ def connect_return(request: HttpRequest, org_id: int) -> HttpResponse:
             _("Stripe still needs some details before %(name)s can receive payments.")
             % {"name": organisation.name},
         )
-    return redirect("payments-connect")
+    return redirect("payments:connect")
 
 
 @ready_required

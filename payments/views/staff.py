@@ -62,7 +62,7 @@ def fee_set(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("The platform fee is now %(fee)s.") % {"fee": format_percent(fee.fee_bp)}
             )
-            return redirect("payments-staff")
+            return redirect("payments:staff")
     return _render_staff(request, form, status=400)
 
 
@@ -76,9 +76,9 @@ def stray_refund(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         stray_payment_refund(user=acting_user(request), stray=stray)
     except SERVICE_FAILURES as error:
-        return refused(request, error, reverse("payments-staff"))
+        return refused(request, error, reverse("payments:staff"))
     messages.success(request, _("Refunded: the payer gets the payment back."))
-    return redirect("payments-staff")
+    return redirect("payments:staff")
 
 
 @admin_required
@@ -87,11 +87,11 @@ def reconcile(request: HttpRequest) -> HttpResponse:
     """Compare our records with Stripe's; the report is shown once, on the desk it redirects to."""
     if not gateway.configured():
         messages.error(request, str(NOT_CONFIGURED))
-        return redirect("payments-staff")
+        return redirect("payments:staff")
     try:
         report = reconcile_with_stripe()
     except (gateway.PaymentsNotConfigured, stripe.StripeError) as error:
-        return refused(request, error, reverse("payments-staff"))
+        return refused(request, error, reverse("payments:staff"))
     request.session[RECONCILE_SESSION_KEY] = {
         "ok": bool(report.ok),
         "checked": int(report.checked),
@@ -106,4 +106,4 @@ def reconcile(request: HttpRequest) -> HttpResponse:
         ],
         "at": timezone.now().isoformat(),
     }
-    return redirect("payments-staff")
+    return redirect("payments:staff")

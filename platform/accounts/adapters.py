@@ -7,4 +7,4 @@ class AccountAdapter(DefaultAccountAdapter):
     """After login, people land on their dashboard, which tells them what step is next."""
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        return reverse("dashboard")
+        return reverse("accounts:dashboard")

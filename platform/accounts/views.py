@@ -133,8 +133,8 @@ def _member_of_panel(user: User, organisation_id: int | None, member_id: int | N
 
 def _after(request: HttpRequest, organisation_id: int | None) -> HttpResponse:
     if request.POST.get("next") == "review":
-        return redirect("review-queue")
-    url = reverse("organisation")
+        return redirect("accounts:review-queue")
+    url = reverse("accounts:organisation")
     return redirect(f"{url}?org={organisation_id}" if organisation_id else url)
 
 
@@ -169,7 +169,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request, _("%(name)s created. You are its administrator.") % {"name": org.name}
                 )
-                return redirect("dashboard")
+                return redirect("accounts:dashboard")
         return _render_organisation(request, user, create_form=create_form, status=400)
     if action == "request":
         request_form = MembershipRequestForm(request.POST, prefix="request", user=user)
@@ -192,7 +192,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
                     )
                     % {"name": org.name},
                 )
-                return redirect("organisation")
+                return redirect("accounts:organisation")
         return _render_organisation(request, user, request_form=request_form, status=400)
     return _membership_action(request, user, action)
 
@@ -252,7 +252,7 @@ def accreditation_apply(request: HttpRequest) -> HttpResponse:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, _("Application sent. You will get an email when an admin decides."))
-            return redirect("dashboard")
+            return redirect("accounts:dashboard")
     return _render_dashboard(request, user, form, status=400)
 
 
@@ -265,7 +265,7 @@ def accreditation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Application withdrawn."))
     except DomainError as error:
         messages.error(request, error.message)
-    return redirect("dashboard")
+    return redirect("accounts:dashboard")
 
 
 @admin_required
@@ -298,7 +298,7 @@ def review_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     decide = decisions.get(decision)
     if decide is None or not form.is_valid():
         messages.error(request, _("Unknown decision."))
-        return redirect("review-queue")
+        return redirect("accounts:review-queue")
     try:
         decide(accreditation=accreditation, admin=acting_user(request), reason=form.cleaned_data["reason"])
     except DomainError as error:
@@ -307,4 +307,4 @@ def review_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
         messages.success(
             request, _("Decision recorded; %(email)s has been emailed.") % {"email": accreditation.user.email}
         )
-    return redirect("review-queue")
+    return redirect("accounts:review-queue")

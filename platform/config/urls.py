@@ -6,10 +6,8 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import views as account_views
 from accounts.admin_security import secure_admin_site
 from config.health import healthz
-from festival import views as festival_views
 
 secure_admin_site(admin.site)
 
@@ -40,28 +38,12 @@ def without_routes(patterns: list[Any], names: frozenset[str]) -> list[Any]:
 
 
 urlpatterns = [
-    path("", festival_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
-    path("dashboard/", account_views.dashboard, name="dashboard"),
-    path("organisation/", account_views.organisation, name="organisation"),
-    path("accreditations/apply/", account_views.accreditation_apply, name="accreditation-apply"),
-    path(
-        "accreditations/<int:pk>/withdraw/",
-        account_views.accreditation_withdraw,
-        name="accreditation-withdraw",
-    ),
-    path("staff/accreditations/", account_views.review_queue, name="review-queue"),
-    path("staff/accreditations/<int:pk>/<str:decision>/", account_views.review_decide, name="review-decide"),
-    path("films/", festival_views.film_list, name="film-list"),
-    path("films/<int:pk>/", festival_views.film_detail, name="film-detail"),
-    path("films/<int:pk>/poster/", festival_views.film_poster, name="film-poster"),
-    path("films/<int:pk>/edit/", festival_views.film_edit, name="film-edit"),
-    path("needs/<int:pk>/delete/", festival_views.need_delete, name="need-delete"),
+    path("", include("festival.urls")),
+    path("", include("accounts.urls")),
     path("", include("screening.urls")),
-    path("staff/leaks/", include("screening.forensics.urls")),
     path("", include("offers.urls")),
     path("", include("payments.urls")),
-    path("screening/", include("screening.storage_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

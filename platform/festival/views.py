@@ -73,7 +73,7 @@ def film_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 if need_form.is_valid():
                     services.need_add(user=user, film=film, data=need_form.service_data())
                     messages.success(request, _("Need added."))
-                    return redirect("film-edit", pk=film.pk)
+                    return redirect("festival:film-edit", pk=film.pk)
             else:
                 form = FilmForm(request.POST, instance=Film.objects.get(pk=film.pk))
                 if form.is_valid():
@@ -82,7 +82,7 @@ def film_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     if poster is not None:
                         services.film_set_poster(user=user, film=film, poster=poster)
                     messages.success(request, _("Presentation saved."))
-                    return redirect("film-detail", pk=film.pk)
+                    return redirect("festival:film-detail", pk=film.pk)
         except DomainError as error:
             target = need_form if "need-category" in request.POST else form
             target.add_error(None, error.message)
@@ -106,7 +106,7 @@ def need_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Need removed."))
     except DomainError as error:
         messages.error(request, error.message)
-    return redirect("film-edit", pk=film.pk)
+    return redirect("festival:film-edit", pk=film.pk)
 
 
 @ready_required

@@ -1,3 +1,5 @@
+"""Leak tracing, for festival staff: ``{% url "screening:forensics:trace-detail" trace.public_id %}``."""
+
 from django.urls import path
 
 from screening.forensics import views

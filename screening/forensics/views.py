@@ -171,7 +171,7 @@ def _trace_list(request: HttpRequest) -> HttpResponse:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, _("The copy is filed; its trace has started."))
-            return redirect("forensics:trace-detail", trace_id=trace.id)
+            return redirect("screening:forensics:trace-detail", trace_id=trace.id)
     return _list_page(request, form, None, status=400)
 
 
@@ -236,10 +236,10 @@ def trace_revoke(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
         grant_id = uuid.UUID(grant)
     except ValueError:
         messages.error(request, _("This trace does not name that viewing."))
-        return redirect("forensics:trace-detail", trace_id=trace.id)
+        return redirect("screening:forensics:trace-detail", trace_id=trace.id)
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("Tick the box to confirm that this viewer's access ends now."))
-        return redirect("forensics:trace-detail", trace_id=trace.id)
+        return redirect("screening:forensics:trace-detail", trace_id=trace.id)
     try:
         revocation = tracing.trace_revoke(admin=acting_user(request), trace=trace, grant_id=grant_id)
     except DomainError as error:
@@ -250,7 +250,7 @@ def trace_revoke(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
             _("Access revoked: %(email)s is refused at every door from their next request.")
             % {"email": revocation.user.email},
         )
-    return redirect("forensics:trace-detail", trace_id=trace.id)
+    return redirect("screening:forensics:trace-detail", trace_id=trace.id)
 
 
 @staff_only

@@ -29,12 +29,12 @@ from screening.tasks import package_cut
 C = CutStatus
 
 
-def cut_entry(cut: Cut, **data: Any) -> dict[str, Any]:
+def cut_entry(*, cut: Cut, **data: Any) -> dict[str, Any]:
     """What every audit entry about a cut says besides its move: the film and the cut's number."""
     return {"film_id": cut.film_id, "number": cut.number, **data}
 
 
-def enqueue_packaging(cut: Cut) -> None:
+def enqueue_packaging(*, cut: Cut) -> None:
     """Queue the cut's packaging once the caller's transaction commits."""
     transaction.on_commit(lambda: package_cut.delay(cut.pk))
 
@@ -75,6 +75,6 @@ def cut_import(*, user: User, film: Film, path: Path) -> Cut:
             to=C.QUEUED,
             actor=user,
             organisation=organisation,
-            data=cut_entry(cut),
+            data=cut_entry(cut=cut),
             queued_at=timezone.now(),
         ).row

@@ -26,7 +26,7 @@ from screening.models import Cut, CutStatus, GrantEnd, PaceRefusal, PlaybackGran
 from screening.policy import admission
 
 
-def device_hash(device_token: str) -> str:
+def device_hash(*, device_token: str) -> str:
     """What a grant stores of the device cookie that binds it: its SHA-256, never the token."""
     return hashlib.sha256(device_token.encode()).hexdigest()
 
@@ -54,7 +54,7 @@ def grant_issue(
             viewer=user,
             organisation_id=organisation_id,
             cut=cut,
-            device_hash=device_hash(device_token),
+            device_hash=device_hash(device_token=device_token),
             expires_at=now + dt.timedelta(seconds=settings.SCREENING_GRANT_TTL_SECONDS),
             ip=ip,
             user_agent=user_agent[:300],

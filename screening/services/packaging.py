@@ -71,7 +71,7 @@ def cut_package(*, cut_id: int) -> str:
                 machine=CUT_MACHINE,
                 to=CutStatus.FAILED,
                 actor=None,
-                data=cut_entry(cut),
+                data=cut_entry(cut=cut),
                 failure_code="worker_lost",
                 failure_reason="Packaging stopped three times; upload the file again.",
             )
@@ -81,7 +81,7 @@ def cut_package(*, cut_id: int) -> str:
             machine=CUT_MACHINE,
             to=CutStatus.PROCESSING,
             actor=None,
-            data=cut_entry(cut, attempt=cut.attempts + 1),
+            data=cut_entry(cut=cut, attempt=cut.attempts + 1),
             attempts=cut.attempts + 1,
             started_at=timezone.now(),
             progress_at=timezone.now(),
@@ -136,7 +136,7 @@ def _package(cut: Cut, work: Path) -> str:
         if locked.cancel_requested:
             store.delete_prefix(cut.media_prefix)
             transition(
-                locked, machine=CUT_MACHINE, to=CutStatus.CANCELLED, actor=None, data=cut_entry(locked)
+                locked, machine=CUT_MACHINE, to=CutStatus.CANCELLED, actor=None, data=cut_entry(cut=locked)
             )
             return "cancelled"
         transition(
@@ -145,9 +145,7 @@ def _package(cut: Cut, work: Path) -> str:
             to=CutStatus.READY,
             actor=None,
             data=cut_entry(
-                locked,
-                duration_s=round(facts.duration_s, 3),
-                renditions=[r.name for r in renditions],
+                cut=locked, duration_s=round(facts.duration_s, 3), renditions=[r.name for r in renditions]
             ),
             duration_s=facts.duration_s,
             width=facts.video.width,
@@ -177,7 +175,7 @@ def _fail(cut: Cut, code: str, reason: str) -> str:
             machine=CUT_MACHINE,
             to=CutStatus.FAILED,
             actor=None,
-            data=cut_entry(cut, code=code),
+            data=cut_entry(cut=cut, code=code),
             failure_code=code,
             failure_reason=reason,
             stage="failed",
@@ -193,7 +191,7 @@ def _cancel(cut: Cut) -> str:
             machine=CUT_MACHINE,
             to=CutStatus.CANCELLED,
             actor=None,
-            data=cut_entry(cut),
+            data=cut_entry(cut=cut),
             stage="cancelled",
         )
     return "cancelled"

@@ -153,10 +153,10 @@ def upload_complete(*, user: User, upload: Upload, parts: list[tuple[int, str]])
                 to=C.QUEUED,
                 actor=user,
                 organisation=organisation,
-                data=cut_entry(upload.cut),
+                data=cut_entry(cut=upload.cut),
                 queued_at=timezone.now(),
             ).row
-            enqueue_packaging(cut)
+            enqueue_packaging(cut=cut)
     except Exception as error:
         _assembled_upload_failed(upload, actor=user, organisation=organisation, error=error)
         raise
@@ -180,7 +180,7 @@ def _assembled_upload_failed(
                 to=C.FAILED,
                 actor=actor,
                 organisation=organisation,
-                data=cut_entry(locked, code=code),
+                data=cut_entry(cut=locked, code=code),
                 failure_code=str(code)[:32],
                 failure_reason=str(reason),
                 stage="failed",
@@ -204,7 +204,7 @@ def _abort(upload: Upload, *, actor: User | None, organisation: Organisation | N
             to=C.CANCELLED,
             actor=actor,
             organisation=organisation,
-            data=cut_entry(upload.cut, **({"reason": reason} if reason else {})),
+            data=cut_entry(cut=upload.cut, **({"reason": reason} if reason else {})),
         ).row
 
 
@@ -245,5 +245,5 @@ def cut_cancel(*, user: User, cut: Cut) -> Cut:
             to=C.CANCELLED,
             actor=user,
             organisation=organisation,
-            data=cut_entry(locked),
+            data=cut_entry(cut=locked),
         ).row

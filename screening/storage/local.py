@@ -159,7 +159,7 @@ class LocalMediaStore:
     def signed_get_url(self, key: str, *, expires_in: int, content_type: str | None = None) -> str:
         """``/screening/blob/<key>?[ct=..&]exp=..&sig=..``, relative to this site."""
         validate_key(key)
-        path = reverse("screening_storage:blob", kwargs={"key": key})
+        path = reverse("screening:storage:blob", kwargs={"key": key})
         query = urlencode({"ct": content_type}) + "&" if content_type else ""
         signature = sign_path(path, expires_at=expiry_from_now(expires_in), extra=content_type or "")
         return f"{path}?{query}{signature}"
@@ -193,7 +193,7 @@ class LocalMediaStore:
         """``/screening/upload-part/<upload_id>/<n>?key=..&exp=..&sig=..``; the signature covers all three."""
         validate_key(key)
         check_part_number(part_number)
-        path = reverse("screening_storage:upload-part", kwargs={"upload_id": upload_id, "n": part_number})
+        path = reverse("screening:storage:upload-part", kwargs={"upload_id": upload_id, "n": part_number})
         signature = sign_path(path, expires_at=expiry_from_now(expires_in), extra=key)
         return f"{path}?{urlencode({'key': key})}&{signature}"
 

@@ -62,7 +62,7 @@ def _refusal_response(refusal: Refusal) -> HttpResponseBase:
 
 
 def _device_hash(request: HttpRequest) -> str:
-    return services.device_hash(request.COOKIES.get(DEVICE_COOKIE, ""))
+    return services.device_hash(device_token=request.COOKIES.get(DEVICE_COOKIE, ""))
 
 
 MediaView = Callable[..., HttpResponseBase]

@@ -62,7 +62,7 @@ def blob(request: HttpRequest, key: str) -> HttpResponseBase:
     """Serve one stored object for a signed ``/screening/blob/<key>?[ct=..&]exp=..&sig=..``."""
     content_type = request.GET.get("ct", "")
     # The path is rebuilt from the key, so how the client percent-encoded it does not matter.
-    path = reverse("screening_storage:blob", kwargs={"key": key})
+    path = reverse("screening:storage:blob", kwargs={"key": key})
     store = _signed_local_store(path, request.GET, extra=content_type)
     if isinstance(store, HttpResponse):
         return store
@@ -102,7 +102,7 @@ def upload_part(request: HttpRequest, upload_id: str, n: int) -> HttpResponse:
     Answers like S3's UploadPart: 200 with the part's MD5 as a quoted ``ETag``.
     """
     key = request.GET.get("key", "")
-    path = reverse("screening_storage:upload-part", kwargs={"upload_id": upload_id, "n": n})
+    path = reverse("screening:storage:upload-part", kwargs={"upload_id": upload_id, "n": n})
     store = _signed_local_store(path, request.GET, extra=key)
     if isinstance(store, HttpResponse):
         return store

@@ -75,7 +75,7 @@ def test_duplicate_organisation_is_refused(world: World) -> None:
 def test_organisation_page_shows_form_error_for_unknown_country(world: World) -> None:
     client = logged_in_client(world.pro)
     response = client.post(
-        reverse("organisation"),
+        reverse("accounts:organisation"),
         {"create-name": "Nueva", "create-country": "XX", "create-company_type": "fund"},
     )
     assert response.status_code == 400
@@ -141,7 +141,9 @@ def test_second_application_to_the_same_session_is_refused(world: World) -> None
 
 
 def test_apply_page_refuses_missing_mfa_with_a_clear_message(world: World) -> None:
-    response = logged_in_client(world.no_mfa).post(reverse("accreditation-apply"), _apply_payload(world))
+    response = logged_in_client(world.no_mfa).post(
+        reverse("accounts:accreditation-apply"), _apply_payload(world)
+    )
     assert response.status_code == 403
     assert "two-factor" in response.content.decode()
 
@@ -214,11 +216,11 @@ def test_admin_without_mfa_is_refused(world: World) -> None:
 
 
 def test_review_page_refuses_non_admins(world: World) -> None:
-    response = logged_in_client(world.pro).get(reverse("review-queue"))
+    response = logged_in_client(world.pro).get(reverse("accounts:review-queue"))
     assert response.status_code == 403
     assert "Only festival admins" in response.content.decode()
     accreditation = _pending(world)
-    logged_in_client(world.pro).post(reverse("review-decide", args=[accreditation.pk, "approve"]))
+    logged_in_client(world.pro).post(reverse("accounts:review-decide", args=[accreditation.pk, "approve"]))
     accreditation.refresh_from_db()
     assert accreditation.status == AccreditationStatus.PENDING
 
@@ -226,8 +228,8 @@ def test_review_page_refuses_non_admins(world: World) -> None:
 def test_review_page_lets_an_admin_decide(world: World) -> None:
     accreditation = _pending(world)
     client = logged_in_client(world.admin)
-    assert world.pending.email in client.get(reverse("review-queue")).content.decode()
-    client.post(reverse("review-decide", args=[accreditation.pk, "approve"]), {"reason": ""})
+    assert world.pending.email in client.get(reverse("accounts:review-queue")).content.decode()
+    client.post(reverse("accounts:review-decide", args=[accreditation.pk, "approve"]), {"reason": ""})
     accreditation.refresh_from_db()
     assert accreditation.status == AccreditationStatus.APPROVED
 

@@ -72,7 +72,7 @@ def test_an_applicant_acts_for_their_organisation_and_the_admin_for_the_festival
 def test_a_decision_on_the_staff_page_is_recorded_from_the_admins_address(world: World) -> None:
     accreditation = Accreditation.objects.get(user=world.pending)
     client = logged_in_client(world.admin)
-    url = reverse("review-decide", args=[accreditation.pk, "reject"])
+    url = reverse("accounts:review-decide", args=[accreditation.pk, "reject"])
     assert client.post(url, {"reason": "Not a buyer"}, REMOTE_ADDR=IP).status_code == 302
     entry = _last("accreditation.rejected")
     assert (entry.actor, entry.organisation, entry.ip) == (world.admin, None, IP)

@@ -33,9 +33,9 @@ from accounts.models import (
 from accounts.services import memberships
 from audit.models import AuditEntry
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from offers.models import Agreement, Offer, ThreadEvent
 from offers.services import negotiation
 from offers.services import offers as offer_services
-from offers.models import Agreement, Offer, ThreadEvent
 from tests.conftest import World, api_client, audit_actions, logged_in_client, make_org, make_user
 from tests.offers.conftest import submitted_offer
 from tests.offers.terms import examples
@@ -71,7 +71,7 @@ def test_the_self_join_endpoint_grants_nothing(world: World, stranger: User) -> 
 def test_the_organisation_page_asks_instead_of_joining(world: World, stranger: User) -> None:
     client = logged_in_client(stranger)
     response = client.post(
-        reverse("organisation"),
+        reverse("accounts:organisation"),
         {"action": "request", "request-organisation": world.distributor_org.pk, "request-message": "Hola"},
     )
     assert response.status_code == 302
@@ -82,7 +82,7 @@ def test_the_organisation_page_asks_instead_of_joining(world: World, stranger: U
         MembershipRequestStatus.PENDING,
         "Hola",
     )
-    page = client.get(reverse("organisation")).content.decode()
+    page = client.get(reverse("accounts:organisation")).content.decode()
     assert world.distributor_org.name in page and "data-request-pending" in page
 
 
@@ -93,11 +93,11 @@ def test_asking_needs_a_ready_account_everywhere(world: World, who: str, code: s
     response = api_client(user).post(f"/api/organisations/{org.pk}/requests/", {}, format="json")
     assert response.status_code == 403
     page = logged_in_client(user).post(
-        reverse("organisation"), {"action": "request", "request-organisation": org.pk}
+        reverse("accounts:organisation"), {"action": "request", "request-organisation": org.pk}
     )
     assert page.status_code == 403
     created = logged_in_client(user).post(
-        reverse("organisation"),
+        reverse("accounts:organisation"),
         {"action": "create", "create-name": "Nueva", "create-country": "FR", "create-company_type": "fund"},
     )
     assert created.status_code == 403
@@ -134,9 +134,9 @@ class Reach:
                 f"/api/offers/{offer.pk}/messages/", {"body": "Soy el ofertante"}, format="json"
             ).status_code,
             memo_pdf=page.get(
-                reverse("agreement-memo-pdf", args=[agreement.public_id]) + "?lang=en"
+                reverse("offers:agreement-memo-pdf", args=[agreement.public_id]) + "?lang=en"
             ).status_code,
-            schedule=page.get(reverse("payments-schedule", args=[agreement.public_id])).status_code,
+            schedule=page.get(reverse("payments:schedule", args=[agreement.public_id])).status_code,
         )
 
 
@@ -532,7 +532,7 @@ def test_creating_an_organisation_makes_its_creator_the_administrator(world: Wor
 
 
 def _post(client: Client, **data: Any) -> Any:
-    return client.post(reverse("organisation"), data)
+    return client.post(reverse("accounts:organisation"), data)
 
 
 def test_the_organisation_page_lets_its_admin_approve_reject_and_remove(world: World, stranger: User) -> None:
@@ -540,7 +540,7 @@ def test_the_organisation_page_lets_its_admin_approve_reject_and_remove(world: W
     request = _ask(stranger, org, "Hola")
     other = _ask(make_user("eve@elsewhere.example"), org)
     admin = logged_in_client(world.pro)
-    page = admin.get(reverse("organisation") + f"?org={org.pk}").content.decode()
+    page = admin.get(reverse("accounts:organisation") + f"?org={org.pk}").content.decode()
     assert stranger.email in page and f'data-request="{request.pk}"' in page
     assert _post(admin, action="approve", request=request.pk, reason="").status_code == 302
     assert Membership.objects.filter(user=stranger, organisation=org).exists()
@@ -560,13 +560,13 @@ def test_the_organisation_page_refuses_plain_members_and_outsiders(world: World,
     org = world.distributor_org
     request = _ask(stranger, org)
     member = logged_in_client(world.pending)
-    page = member.get(reverse("organisation") + f"?org={org.pk}")
+    page = member.get(reverse("accounts:organisation") + f"?org={org.pk}")
     assert page.status_code == 200 and stranger.email not in page.content.decode()
     assert _post(member, action="approve", request=request.pk).status_code == 404
     assert _post(member, action="remove", organisation=org.pk, user=world.pro.pk).status_code == 403
     outsider = logged_in_client(world.producer)
-    assert outsider.get(reverse("organisation") + f"?org={org.pk}").status_code == 404
-    assert outsider.get(reverse("organisation") + "?org=abc").status_code == 400
+    assert outsider.get(reverse("accounts:organisation") + f"?org={org.pk}").status_code == 404
+    assert outsider.get(reverse("accounts:organisation") + "?org=abc").status_code == 400
     assert _post(outsider, action="approve", request=request.pk).status_code == 404
     assert (
         _post(outsider, action="role", organisation=org.pk, user=world.pending.pk, role="admin").status_code
@@ -590,7 +590,7 @@ def test_the_requester_withdraws_from_the_page(world: World, stranger: User) -> 
 def test_the_staff_review_page_lists_and_decides_membership_requests(world: World, stranger: User) -> None:
     request = _ask(stranger, world.producer_org)
     staff = logged_in_client(world.admin)
-    page = staff.get(reverse("review-queue")).content.decode()
+    page = staff.get(reverse("accounts:review-queue")).content.decode()
     assert f'data-request="{request.pk}"' in page and html.escape(world.producer_org.name) in page
     assert _post(staff, action="approve", request=request.pk, reason="").status_code == 302
     assert Membership.objects.filter(user=stranger, organisation=world.producer_org).exists()

@@ -71,7 +71,7 @@ def test_login_with_totp_second_step_and_code_works_once() -> None:
     assert wrong.status_code == 200 and "_auth_user_id" not in client.session
     code = totp_code()
     ok = client.post(reverse("mfa_authenticate"), {"code": code})
-    assert ok.status_code == 302 and ok["Location"] == reverse("dashboard")
+    assert ok.status_code == 302 and ok["Location"] == reverse("accounts:dashboard")
     assert client.session["_auth_user_id"]
 
     again = Client()

@@ -35,7 +35,7 @@ def test_accredited_professional_lists_only_their_sessions_films(world: World) -
 
 
 def test_film_list_page_shows_the_sessions_films(world: World) -> None:
-    page = logged_in_client(world.pro).get(reverse("film-list")).content.decode()
+    page = logged_in_client(world.pro).get(reverse("festival:film-list")).content.decode()
     assert world.film.title in page
     assert world.other_film.title not in page
 
@@ -45,13 +45,18 @@ def test_pending_or_rejected_accreditation_sees_no_film(world: World, who: str) 
     user = getattr(world, who)
     assert api_client(user).get("/api/films/").json()["results"] == []
     assert api_client(user).get(f"/api/films/{world.film.pk}/").status_code == 404
-    assert logged_in_client(user).get(reverse("film-detail", args=[world.film.pk])).status_code == 404
+    assert (
+        logged_in_client(user).get(reverse("festival:film-detail", args=[world.film.pk])).status_code == 404
+    )
 
 
 def test_film_of_another_session_is_not_found(world: World) -> None:
     assert api_client(world.pro).get(f"/api/films/{world.other_film.pk}/").status_code == 404
     assert (
-        logged_in_client(world.pro).get(reverse("film-detail", args=[world.other_film.pk])).status_code == 404
+        logged_in_client(world.pro)
+        .get(reverse("festival:film-detail", args=[world.other_film.pk]))
+        .status_code
+        == 404
     )
 
 
@@ -68,19 +73,23 @@ def test_unready_accounts_are_refused_with_the_missing_step(world: World, who: s
     response = api_client(user).get("/api/films/")
     assert response.status_code == 403
     assert response.json()["detail"]
-    page = logged_in_client(user).get(reverse("film-list"))
+    page = logged_in_client(user).get(reverse("festival:film-list"))
     assert page.status_code == 403
     assert f'data-code="{code}"' in page.content.decode()
 
 
 def test_anonymous_is_sent_to_login(world: World) -> None:
     assert api_client(None).get("/api/films/").status_code in (401, 403)
-    response = Client().get(reverse("film-list"))
+    response = Client().get(reverse("festival:film-list"))
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
 
 
 def test_film_detail_shows_needs_and_gap(world: World) -> None:
-    page = logged_in_client(world.pro).get(reverse("film-detail", args=[world.film.pk])).content.decode()
+    page = (
+        logged_in_client(world.pro)
+        .get(reverse("festival:film-detail", args=[world.film.pk]))
+        .content.decode()
+    )
     assert "EUR 15,000.00" in page and "EUR 10,000.00" in page
 
 
@@ -116,10 +125,10 @@ def test_producer_edits_their_film_over_the_api(world: World) -> None:
 
 def test_producer_edits_their_film_on_the_page(world: World) -> None:
     client = logged_in_client(world.producer)
-    form = client.get(reverse("film-edit", args=[world.film.pk])).context["form"]
+    form = client.get(reverse("festival:film-edit", args=[world.film.pk])).context["form"]
     data = {name: form.initial.get(name, "") for name in form.fields}
     data.update({"title": "El Cóndor", "countries": ["PE"], "directors_text": "Ana Pérez, Luis Soto"})
-    response = client.post(reverse("film-edit", args=[world.film.pk]), data)
+    response = client.post(reverse("festival:film-edit", args=[world.film.pk]), data)
     assert response.status_code == 302, response.context["form"].errors if response.context else None
     world.film.refresh_from_db()
     assert world.film.title == "El Cóndor"
@@ -134,7 +143,7 @@ def test_producer_cannot_edit_another_teams_film(world: World) -> None:
     assert response.status_code == 403
     assert "producer team" in response.json()["detail"]
     page = logged_in_client(world.other_producer).post(
-        reverse("film-edit", args=[world.film.pk]), {"title": "Hijacked"}
+        reverse("festival:film-edit", args=[world.film.pk]), {"title": "Hijacked"}
     )
     assert page.status_code == 403
     need = api_client(world.other_producer).patch(
@@ -209,7 +218,7 @@ def test_invalid_need_is_refused_naming_the_field(world: World, payload: dict[st
 def test_need_form_on_the_page_converts_major_units(world: World) -> None:
     client = logged_in_client(world.producer)
     response = client.post(
-        reverse("film-edit", args=[world.film.pk]),
+        reverse("festival:film-edit", args=[world.film.pk]),
         {
             "need-category": "subtitling",
             "need-estimated_cost": "1250.50",
@@ -239,7 +248,7 @@ def test_a_need_keeps_its_currencys_own_digits(
     """The page form converts with core.money's exponents, and the film page formats them back."""
     client = logged_in_client(world.producer)
     response = client.post(
-        reverse("film-edit", args=[world.film.pk]),
+        reverse("festival:film-edit", args=[world.film.pk]),
         {
             "need-category": "vfx",
             "need-estimated_cost": typed,
@@ -251,7 +260,7 @@ def test_a_need_keeps_its_currencys_own_digits(
     need = PostProductionNeed.objects.get(film=world.film, category="vfx")
     assert need.estimated_cost_minor == minor
     with translation.override("en"):
-        page = client.get(reverse("film-detail", args=[world.film.pk])).content.decode()
+        page = client.get(reverse("festival:film-detail", args=[world.film.pk])).content.decode()
     assert shown in page.replace("\xa0", " ")
 
 
@@ -260,7 +269,7 @@ def test_a_need_with_more_digits_than_its_currency_is_refused(
     world: World, currency: str, typed: str
 ) -> None:
     response = logged_in_client(world.producer).post(
-        reverse("film-edit", args=[world.film.pk]),
+        reverse("festival:film-edit", args=[world.film.pk]),
         {
             "need-category": "vfx",
             "need-estimated_cost": typed,
@@ -276,7 +285,7 @@ def test_a_need_with_more_digits_than_its_currency_is_refused(
 def test_need_form_refuses_unknown_currency_and_negative_cost(world: World) -> None:
     client = logged_in_client(world.producer)
     response = client.post(
-        reverse("film-edit", args=[world.film.pk]),
+        reverse("festival:film-edit", args=[world.film.pk]),
         {
             "need-category": "subtitling",
             "need-estimated_cost": "-3",
@@ -313,9 +322,13 @@ def test_poster_is_served_only_to_the_films_audience(world: World, settings: Any
         film=world.film,
         poster=SimpleUploadedFile("still.png", _png().read(), content_type="image/png"),
     )
-    assert logged_in_client(world.pro).get(reverse("film-poster", args=[world.film.pk])).status_code == 200
     assert (
-        logged_in_client(world.pending).get(reverse("film-poster", args=[world.film.pk])).status_code == 404
+        logged_in_client(world.pro).get(reverse("festival:film-poster", args=[world.film.pk])).status_code
+        == 200
+    )
+    assert (
+        logged_in_client(world.pending).get(reverse("festival:film-poster", args=[world.film.pk])).status_code
+        == 404
     )
 
 
@@ -462,8 +475,10 @@ def test_a_festival_admin_acts_for_the_festival(world: World) -> None:
 
 
 def test_the_film_page_offers_editing_to_the_team_and_admins_only(world: World) -> None:
-    edit = reverse("film-edit", args=[world.film.pk])
+    edit = reverse("festival:film-edit", args=[world.film.pk])
     for user, can_edit in ((world.producer, True), (world.admin, True), (world.pro, False)):
-        page = logged_in_client(user).get(reverse("film-detail", args=[world.film.pk])).content.decode()
+        page = (
+            logged_in_client(user).get(reverse("festival:film-detail", args=[world.film.pk])).content.decode()
+        )
         assert (edit in page) is can_edit
         assert logged_in_client(user).get(edit).status_code == (200 if can_edit else 403)

@@ -52,7 +52,11 @@ def test_secured_counts_the_producers_record_and_the_agreements(agreed: World) -
 
 
 def test_the_film_page_says_one_secured_amount(agreed: World) -> None:
-    html = logged_in_client(agreed.pro).get(reverse("film-detail", args=[agreed.film.pk])).content.decode()
+    html = (
+        logged_in_client(agreed.pro)
+        .get(reverse("festival:film-detail", args=[agreed.film.pk]))
+        .content.decode()
+    )
     text = _text(html)
     assert "secured EUR 10,500.00" in text and "Gap: EUR 4,500.00" in text
     assert "secured EUR 5,000.00" not in text  # the producers' record alone is no longer called secured
@@ -61,7 +65,7 @@ def test_the_film_page_says_one_secured_amount(agreed: World) -> None:
 
 
 def test_the_film_list_says_the_same(agreed: World) -> None:
-    text = _text(logged_in_client(agreed.pro).get(reverse("film-list")).content.decode())
+    text = _text(logged_in_client(agreed.pro).get(reverse("festival:film-list")).content.decode())
     assert "secured EUR 10,500.00, gap EUR 4,500.00" in text
     assert "secured USD 50,000.00, gap USD 0.00" in text
 

@@ -122,12 +122,12 @@ def _tamper(agreement: Agreement, **columns: str) -> None:
 
 
 def _memo_url(agreement: Agreement, language: str | None = None) -> str:
-    url = reverse("agreement-memo", args=[agreement.public_id])
+    url = reverse("offers:agreement-memo", args=[agreement.public_id])
     return f"{url}?lang={language}" if language else url
 
 
 def _pdf_url(agreement: Agreement, language: str) -> str:
-    return reverse("agreement-memo-pdf", args=[agreement.public_id]) + f"?lang={language}"
+    return reverse("offers:agreement-memo-pdf", args=[agreement.public_id]) + f"?lang={language}"
 
 
 def _pdf_text(content: bytes) -> str:
@@ -144,8 +144,8 @@ def _parties(deal: Deal) -> dict[str, User]:
 
 def test_the_urls() -> None:
     public_id = uuid.uuid4()
-    assert reverse("agreement-memo", args=[public_id]) == f"/agreements/{public_id}/"
-    assert reverse("agreement-memo-pdf", args=[public_id]) == f"/agreements/{public_id}/memo.pdf"
+    assert reverse("offers:agreement-memo", args=[public_id]) == f"/agreements/{public_id}/"
+    assert reverse("offers:agreement-memo-pdf", args=[public_id]) == f"/agreements/{public_id}/memo.pdf"
 
 
 @pytest.mark.parametrize("who", ["offeror", "producer", "admin"])

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _new_url(world: World) -> str:
-    return reverse("offer-new", args=[world.film.pk])
+    return reverse("offers:new", args=[world.film.pk])
 
 
 def _post_offer(
@@ -79,7 +79,7 @@ def test_an_accredited_professional_gets_the_form(world: World) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert "data-terms-editor" in html and 'data-kind="post_production"' in html
-    assert reverse("offer-terms-schema", args=["__kind__"]) in html
+    assert reverse("offers:terms-schema", args=["__kind__"]) in html
     assert f'<option value="{world.distributor_org.pk}">Cine Sur (FR)</option>' in html
     assert _json_script(html, "terms-organisations") == [{"id": world.distributor_org.pk, "name": "Cine Sur"}]
     assert "/jsi18n/" in html and "js/terms-editor.js" in html and "css/offers.css" in html
@@ -93,7 +93,7 @@ def test_the_type_can_be_preselected(world: World) -> None:
 @pytest.mark.parametrize("who", ["pending", "rejected", "producer", "admin", "other_producer_elsewhere"])
 def test_anyone_not_accredited_to_the_films_session_gets_404(world: World, who: str) -> None:
     if who == "other_producer_elsewhere":  # accredited to Toulouse, but San Sebastián's film is not theirs
-        user, url = world.pro, reverse("offer-new", args=[world.other_film.pk])
+        user, url = world.pro, reverse("offers:new", args=[world.other_film.pk])
     else:
         user, url = getattr(world, who), _new_url(world)
     client = logged_in_client(user)
@@ -126,7 +126,7 @@ def test_the_films_own_producers_cannot_offer_on_it(world: World) -> None:
 def test_save_a_draft(world: World) -> None:
     response = _make(world)
     offer = Offer.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("offer-edit", args=[offer.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("offers:edit", args=[offer.pk])
     assert (offer.status, offer.kind, offer.organisation) == (
         OfferStatus.DRAFT,
         "completion_fund",
@@ -142,7 +142,7 @@ def test_save_and_submit(world: World) -> None:
     response = _make(world, action="submit")
     offer = Offer.objects.get()
     assert offer.status == OfferStatus.SUBMITTED and offer.submitted_at is not None
-    assert response["Location"] == reverse("offer-thread", args=[offer.pk])
+    assert response["Location"] == reverse("offers:thread", args=[offer.pk])
 
 
 def test_bad_terms_show_each_error_by_field_and_save_nothing(world: World) -> None:
@@ -206,7 +206,7 @@ def test_terms_errors_name_the_field_as_the_form_labels_it_in_the_readers_langua
     assert commission["label"] == label and commission["message"].startswith(label)
     assert commission["message"][len(label) :].lstrip("\u00a0 ").startswith(":")
     assert commission["code"] == "too_large" and "100" in commission["message"]
-    schema = client.get(reverse("offer-terms-schema", args=["sales"]), HTTP_ACCEPT_LANGUAGE=language).json()
+    schema = client.get(reverse("offers:terms-schema", args=["sales"]), HTTP_ACCEPT_LANGUAGE=language).json()
     assert schema["properties"]["commission_bp"]["title"] == commission["label"]  # the form's own label
     for text in ("commission_bp", "Input should", "less than or equal", "10000"):
         assert text not in _summary(html), text
@@ -299,7 +299,7 @@ def test_the_page_tells_how_much_must_be_watched(world: World) -> None:
 def test_edit_a_draft(world: World) -> None:
     offer = _draft(world)
     client = logged_in_client(world.pro)
-    url = reverse("offer-edit", args=[offer.pk])
+    url = reverse("offers:edit", args=[offer.pk])
     page = client.get(url)
     assert page.status_code == 200
     assert _json_script(page.content.decode(), "terms-initial")["amount"]["amount_minor"] == 3_000_000
@@ -314,11 +314,11 @@ def test_submit_a_draft_from_its_page(world: World) -> None:
     offer = _draft(world)
     response = _post_offer(
         logged_in_client(world.pro),
-        reverse("offer-edit", args=[offer.pk]),
+        reverse("offers:edit", args=[offer.pk]),
         examples.completion_fund(),
         action="submit",
     )
-    assert response["Location"] == reverse("offer-thread", args=[offer.pk])
+    assert response["Location"] == reverse("offers:thread", args=[offer.pk])
     assert Offer.objects.get().status == OfferStatus.SUBMITTED
 
 
@@ -327,7 +327,7 @@ def test_bad_terms_on_a_draft_leave_it_as_it_was(world: World) -> None:
     before = OfferVersion.objects.get(offer=offer).terms_hash
     bad = changed(examples.completion_fund(), "recoupment_position", "sometime")
     response = _post_offer(
-        logged_in_client(world.pro), reverse("offer-edit", args=[offer.pk]), bad, action="submit"
+        logged_in_client(world.pro), reverse("offers:edit", args=[offer.pk]), bad, action="submit"
     )
     assert response.status_code == 400
     assert [e["field"] for e in _json_script(response.content.decode(), "terms-errors")] == [
@@ -343,7 +343,7 @@ def test_a_draft_keeps_its_organisation_and_type(world: World) -> None:
     world.pro.memberships.create(organisation=other)
     response = _post_offer(
         logged_in_client(world.pro),
-        reverse("offer-edit", args=[offer.pk]),
+        reverse("offers:edit", args=[offer.pk]),
         examples.completion_fund(),
         organisation=other.pk,
         kind="sales",
@@ -355,46 +355,46 @@ def test_a_draft_keeps_its_organisation_and_type(world: World) -> None:
 
 def test_a_submitted_offer_is_not_edited_here(world: World) -> None:
     offer = _submitted(world)
-    response = logged_in_client(world.pro).get(reverse("offer-edit", args=[offer.pk]))
-    assert response.status_code == 302 and response["Location"] == reverse("offer-thread", args=[offer.pk])
+    response = logged_in_client(world.pro).get(reverse("offers:edit", args=[offer.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("offers:thread", args=[offer.pk])
 
 
 @pytest.mark.parametrize("who", ["producer", "other_producer", "admin"])
 def test_only_the_offerors_organisation_opens_the_draft(world: World, who: str) -> None:
     offer = _draft(world)
     client = logged_in_client(getattr(world, who))
-    assert client.get(reverse("offer-edit", args=[offer.pk])).status_code == 404
-    posted = _post_offer(client, reverse("offer-edit", args=[offer.pk]), examples.sales())
+    assert client.get(reverse("offers:edit", args=[offer.pk])).status_code == 404
+    posted = _post_offer(client, reverse("offers:edit", args=[offer.pk]), examples.sales())
     assert posted.status_code == 404
     assert OfferVersion.objects.get(offer=offer).terms["kind"] == "completion_fund"
 
 
 def test_withdraw(world: World) -> None:
     offer = _submitted(world)
-    response = logged_in_client(world.pro).post(reverse("offer-withdraw", args=[offer.pk]))
-    assert response.status_code == 302 and response["Location"] == reverse("my-offers")
+    response = logged_in_client(world.pro).post(reverse("offers:withdraw", args=[offer.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("offers:mine")
     assert Offer.objects.get().status == OfferStatus.WITHDRAWN
 
 
 @pytest.mark.parametrize("who", ["producer", "other_producer", "admin"])
 def test_nobody_else_can_withdraw(world: World, who: str) -> None:
     offer = _submitted(world)
-    response = logged_in_client(getattr(world, who)).post(reverse("offer-withdraw", args=[offer.pk]))
+    response = logged_in_client(getattr(world, who)).post(reverse("offers:withdraw", args=[offer.pk]))
     assert response.status_code == 404
     assert Offer.objects.get().status == OfferStatus.SUBMITTED
 
 
 def test_withdraw_only_by_post(world: World) -> None:
     offer = _submitted(world)
-    assert logged_in_client(world.pro).get(reverse("offer-withdraw", args=[offer.pk])).status_code == 405
+    assert logged_in_client(world.pro).get(reverse("offers:withdraw", args=[offer.pk])).status_code == 405
     assert Offer.objects.get().status == OfferStatus.SUBMITTED
 
 
 def test_withdrawing_twice_says_why(world: World) -> None:
     offer = _submitted(world)
     client = logged_in_client(world.pro)
-    client.post(reverse("offer-withdraw", args=[offer.pk]))
-    response = client.post(reverse("offer-withdraw", args=[offer.pk]), follow=True)
+    client.post(reverse("offers:withdraw", args=[offer.pk]))
+    response = client.post(reverse("offers:withdraw", args=[offer.pk]), follow=True)
     assert "cannot become" in response.content.decode()
 
 
@@ -403,7 +403,7 @@ def test_withdrawing_twice_says_why(world: World) -> None:
 
 @pytest.mark.parametrize("kind", list(SCHEMAS))
 def test_the_schema_of_each_type_is_pydantics(client: Client, kind: str) -> None:
-    response = client.get(reverse("offer-terms-schema", args=[kind]))
+    response = client.get(reverse("offers:terms-schema", args=[kind]))
     assert response.status_code == 200
     schema = response.json()
     model = SCHEMAS[kind][max(SCHEMAS[kind])]
@@ -416,7 +416,7 @@ def test_the_schema_of_each_type_is_pydantics(client: Client, kind: str) -> None
 
 
 def test_the_schema_names_countries_in_the_readers_language(client: Client) -> None:
-    schema = client.get(reverse("offer-terms-schema", args=["sales"]), HTTP_ACCEPT_LANGUAGE="es").json()
+    schema = client.get(reverse("offers:terms-schema", args=["sales"]), HTTP_ACCEPT_LANGUAGE="es").json()
     assert ["DE", "Alemania"] in schema["x-countries"]
 
 
@@ -465,12 +465,12 @@ def _rows(html: str) -> list[int]:
 
 
 def test_the_team_compares_every_submitted_offer(world: World, several: dict[str, Offer]) -> None:
-    response = logged_in_client(world.producer).get(reverse("film-offers", args=[world.film.pk]))
+    response = logged_in_client(world.producer).get(reverse("offers:film-offers", args=[world.film.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert set(_rows(html)) == {several["fund"].pk, several["sales"].pk, several["post"].pk}
     assert several["draft"].pk not in _rows(html)
-    assert reverse("offer-thread", args=[several["fund"].pk]) in html
+    assert reverse("offers:thread", args=[several["fund"].pk]) in html
     assert "Ventas" in html and "Sales and representation" in html and "Withdrawn" in html
     # Totals per currency, leaving out the withdrawn offer's EUR 5,500 in kind.
     cash = re.search(r'data-total="cash">(.*?)</td>', html, re.S)
@@ -480,19 +480,19 @@ def test_the_team_compares_every_submitted_offer(world: World, several: dict[str
 
 
 def test_admins_compare_too(world: World, several: dict[str, Offer]) -> None:
-    response = logged_in_client(world.admin).get(reverse("film-offers", args=[world.film.pk]))
+    response = logged_in_client(world.admin).get(reverse("offers:film-offers", args=[world.film.pk]))
     assert response.status_code == 200 and len(_rows(response.content.decode())) == 3
 
 
 @pytest.mark.parametrize("who", ["pro", "other_producer", "pending"])
 def test_anyone_else_gets_404_on_the_comparison(world: World, several: dict[str, Offer], who: str) -> None:
-    response = logged_in_client(getattr(world, who)).get(reverse("film-offers", args=[world.film.pk]))
+    response = logged_in_client(getattr(world, who)).get(reverse("offers:film-offers", args=[world.film.pk]))
     assert response.status_code == 404
 
 
 def test_filter_by_type_and_status(world: World, several: dict[str, Offer]) -> None:
     client = logged_in_client(world.producer)
-    url = reverse("film-offers", args=[world.film.pk])
+    url = reverse("offers:film-offers", args=[world.film.pk])
     assert _rows(client.get(url, {"kind": "sales"}).content.decode()) == [several["sales"].pk]
     assert _rows(client.get(url, {"status": "withdrawn"}).content.decode()) == [several["post"].pk]
     submitted_funds = client.get(url, {"status": "submitted", "kind": "completion_fund"}).content.decode()
@@ -503,7 +503,7 @@ def test_filter_by_type_and_status(world: World, several: dict[str, Offer]) -> N
 
 def test_sort_by_value_and_status(world: World, several: dict[str, Offer]) -> None:
     client = logged_in_client(world.producer)
-    url = reverse("film-offers", args=[world.film.pk])
+    url = reverse("offers:film-offers", args=[world.film.pk])
     by_value = _rows(client.get(url, {"sort": "value"}).content.decode())
     assert by_value == [several["fund"].pk, several["post"].pk, several["sales"].pk]  # EUR, then USD
     by_status = _rows(client.get(url, {"sort": "status"}).content.decode())
@@ -516,22 +516,22 @@ def test_sort_by_value_and_status(world: World, several: dict[str, Offer]) -> No
 
 def test_my_offers_lists_my_organisations_offers_with_drafts(world: World, several: dict[str, Offer]) -> None:
     draft = _draft(world, examples.sales())
-    html = logged_in_client(world.pro).get(reverse("my-offers")).content.decode()
+    html = logged_in_client(world.pro).get(reverse("offers:mine")).content.decode()
     assert set(_rows(html)) == {several["fund"].pk, draft.pk}
-    assert reverse("offer-edit", args=[draft.pk]) in html
-    assert reverse("offer-thread", args=[several["fund"].pk]) in html
+    assert reverse("offers:edit", args=[draft.pk]) in html
+    assert reverse("offers:thread", args=[several["fund"].pk]) in html
 
 
 def test_my_offers_filtered_by_film(world: World) -> None:
     offer = _draft(world)
     client = logged_in_client(world.pro)
-    assert _rows(client.get(reverse("my-offers"), {"film": world.film.pk}).content.decode()) == [offer.pk]
-    assert _rows(client.get(reverse("my-offers"), {"film": world.other_film.pk}).content.decode()) == []
+    assert _rows(client.get(reverse("offers:mine"), {"film": world.film.pk}).content.decode()) == [offer.pk]
+    assert _rows(client.get(reverse("offers:mine"), {"film": world.other_film.pk}).content.decode()) == []
 
 
 def test_nobody_sees_another_organisations_offers(world: World) -> None:
     _submitted(world)
-    html = logged_in_client(world.other_producer).get(reverse("my-offers")).content.decode()
+    html = logged_in_client(world.other_producer).get(reverse("offers:mine")).content.decode()
     assert _rows(html) == []
 
 
@@ -540,24 +540,32 @@ def test_nobody_sees_another_organisations_offers(world: World) -> None:
 
 def test_film_page_offers_the_professional_to_make_an_offer(world: World) -> None:
     client = logged_in_client(world.pro)
-    html = client.get(reverse("film-detail", args=[world.film.pk])).content.decode()
+    html = client.get(reverse("festival:film-detail", args=[world.film.pk])).content.decode()
     assert f'href="{_new_url(world)}">Make an offer</a>' in html
-    assert f'href="{reverse("film-offers", args=[world.film.pk])}"' not in html
+    assert f'href="{reverse("offers:film-offers", args=[world.film.pk])}"' not in html
     _draft(world)
-    html = client.get(reverse("film-detail", args=[world.film.pk])).content.decode()
-    assert "Your offers (1)" in html and f"{reverse('my-offers')}?film={world.film.pk}" in html
+    html = client.get(reverse("festival:film-detail", args=[world.film.pk])).content.decode()
+    assert "Your offers (1)" in html and f"{reverse('offers:mine')}?film={world.film.pk}" in html
 
 
 def test_film_page_shows_the_team_how_many_offers_it_has(world: World) -> None:
     _submitted(world)
     _draft(world, examples.sales())  # drafts are the offeror's alone
-    html = logged_in_client(world.producer).get(reverse("film-detail", args=[world.film.pk])).content.decode()
-    assert f'href="{reverse("film-offers", args=[world.film.pk])}">Offers (1)</a>' in html
+    html = (
+        logged_in_client(world.producer)
+        .get(reverse("festival:film-detail", args=[world.film.pk]))
+        .content.decode()
+    )
+    assert f'href="{reverse("offers:film-offers", args=[world.film.pk])}">Offers (1)</a>' in html
     assert _new_url(world) not in html
 
 
 def test_no_offer_button_for_an_admin_who_is_not_accredited(world: World) -> None:
-    html = logged_in_client(world.admin).get(reverse("film-detail", args=[world.film.pk])).content.decode()
+    html = (
+        logged_in_client(world.admin)
+        .get(reverse("festival:film-detail", args=[world.film.pk]))
+        .content.decode()
+    )
     assert _new_url(world) not in html
 
 
@@ -603,12 +611,12 @@ def test_the_terms_editor_draws_every_type_and_reads_it_back(
     drafts = {kind: _draft(world, make()) for kind, make in examples.EXAMPLES.items()}
     with _browser_page(live_server, world.pro) as page:
         for kind, offer in drafts.items():
-            page.goto(live_server.url + reverse("offer-edit", args=[offer.pk]))
+            page.goto(live_server.url + reverse("offers:edit", args=[offer.pk]))
             page.wait_for_selector(".terms-root")
             read_back = page.evaluate(f"{EDITOR}.getTerms()")
             assert parse_terms(read_back) == parse_terms(examples.EXAMPLES[kind]()), kind
         # Money is typed in major units and basis points as percentages.
-        page.goto(live_server.url + reverse("offer-edit", args=[drafts["distribution"].pk]))
+        page.goto(live_server.url + reverse("offers:edit", args=[drafts["distribution"].pk]))
         page.wait_for_selector(".terms-root")
         assert page.input_value("[data-name=minimum_guarantee] input.terms-amount") == "20000.00"
         assert page.input_value("[data-name=distribution_fee_bp] input") == "12.5"
@@ -732,7 +740,7 @@ def test_a_draft_edit_changes_its_expiry_date(world: World) -> None:
 
 
 def _dashboard(user: Any) -> str:
-    response = logged_in_client(user).get(reverse("dashboard"))
+    response = logged_in_client(user).get(reverse("accounts:dashboard"))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -762,7 +770,7 @@ def test_the_producers_dashboard_shows_the_offers_to_their_film_and_what_waits_f
         o.pk for o in waiting
     )
     for offer in [*waiting, countered]:  # every offer received is listed, with a link to its thread
-        assert f'href="{reverse("offer-thread", args=[offer.pk])}"' in received
+        assert f'href="{reverse("offers:thread", args=[offer.pk])}"' in received
     assert len(re.findall(r"<tr data-offer=", received)) == 4  # not the draft
 
 
@@ -783,8 +791,8 @@ def test_the_professionals_dashboard_shows_their_offers_and_the_counters_that_wa
     awaiting = re.search(r'<ul class="awaiting">(.*?)</ul>', made, re.S)
     assert awaiting and re.findall(r'data-offer="(\d+)"', awaiting.group(1)) == [str(countered.pk)]
     assert "1 counter-offer waits for your answer" in made
-    assert f'href="{reverse("offer-thread", args=[plain.pk])}"' in made
-    assert f'href="{reverse("offer-edit", args=[draft.pk])}"' in made
+    assert f'href="{reverse("offers:thread", args=[plain.pk])}"' in made
+    assert f'href="{reverse("offers:edit", args=[draft.pk])}"' in made
     assert "received-offers" not in html  # no film of their own
 
 
@@ -792,9 +800,9 @@ def test_the_producers_my_offers_page_lists_the_offers_received(world: World) ->
     from tests.offers.conftest import submitted_offer
 
     offers = [submitted_offer(world) for _ in range(3)]
-    html = logged_in_client(world.producer).get(reverse("my-offers")).content.decode()
+    html = logged_in_client(world.producer).get(reverse("offers:mine")).content.decode()
     assert "No offer has been submitted to your films yet." not in html
     for offer in offers:
         assert f'<tr data-offer="{offer.pk}">' in html
-        assert f'href="{reverse("offer-thread", args=[offer.pk])}"' in html
+        assert f'href="{reverse("offers:thread", args=[offer.pk])}"' in html
     assert html.count("waits for your answer") == 3

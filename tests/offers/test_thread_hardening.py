@@ -158,7 +158,7 @@ async def test_a_client_that_vanishes_mid_catch_up_is_cleaned_up(world: World, o
     left = await _next(watcher, "presence")
     assert (left["user"], left["online"]) == (world.producer.pk, False)
     assert await database_sync_to_async(present_users)(offer.pk, [world.producer.pk]) == set()
-    assert len(await _group_members(group_name(offer.pk))) == 1  # the watcher alone
+    assert len(await _group_members(group_name(offer_id=offer.pk))) == 1  # the watcher alone
     await watcher.disconnect()
 
 

@@ -300,7 +300,9 @@ async def test_a_late_broadcast_is_filled_in_from_the_database(world: World, off
         return event_payload(third.event)
 
     third = await database_sync_to_async(write_two)()
-    await get_channel_layer().group_send(group_name(offer.pk), {"type": "thread.event", "event": third})
+    await get_channel_layer().group_send(
+        group_name(offer_id=offer.pk), {"type": "thread.event", "event": third}
+    )
     first, second = await _next(pro, "event"), await _next(pro, "event")
     assert [first["event"]["seq"], second["event"]["seq"]] == [2, 3]
     await pro.disconnect()

@@ -44,7 +44,7 @@ def instalments(agreement: Agreement) -> list[Instalment]:
 
 
 def schedule_url(agreement: Agreement, query: str = "") -> str:
-    return reverse("payments-schedule", args=[agreement.public_id]) + (f"?{query}" if query else "")
+    return reverse("payments:schedule", args=[agreement.public_id]) + (f"?{query}" if query else "")
 
 
 def page(client: Client, url: str, language: str = "en") -> tuple[int, str]:
@@ -78,7 +78,7 @@ def paid(
 ) -> Instalment:
     """The first tranche, paid through the pages: Pay, Stripe's Checkout, Stripe's webhook."""
     first = instalments(agreement)[0]
-    response = logged_in_client(world.pro).post(reverse("payments-pay", args=[first.pk]))
+    response = logged_in_client(world.pro).post(reverse("payments:pay", args=[first.pk]))
     first.refresh_from_db()
     assert (
         response.status_code == 302
@@ -126,7 +126,7 @@ def test_outsiders_get_a_404_like_for_a_missing_agreement(
 ) -> None:
     user = make_user("stranger@elsewhere.example") if who == "stranger" else getattr(world, who)
     assert logged_in_client(user).get(schedule_url(agreement)).status_code == 404
-    missing = reverse("payments-schedule", args=[uuid.uuid4()])
+    missing = reverse("payments:schedule", args=[uuid.uuid4()])
     assert logged_in_client(world.pro).get(missing).status_code == 404
 
 
@@ -169,7 +169,7 @@ def test_only_the_paying_side_sees_the_pay_button(
     world: World, agreement: Agreement, stripe_stub: Any
 ) -> None:
     first = instalments(agreement)[0]
-    pay_url = reverse("payments-pay", args=[first.pk])
+    pay_url = reverse("payments:pay", args=[first.pk])
     _status, payer = page(logged_in_client(world.pro), schedule_url(agreement))
     _status, payee = page(logged_in_client(world.producer), schedule_url(agreement))
     _status, admin = page(logged_in_client(world.admin), schedule_url(agreement))
@@ -184,7 +184,7 @@ def test_the_payee_side_is_refused_the_payment_and_nothing_changes(
     first = instalments(agreement)[0]
     before = len(stripe_stub.requests)
     client = logged_in_client(world.producer)
-    response = client.post(reverse("payments-pay", args=[first.pk]), follow=True)
+    response = client.post(reverse("payments:pay", args=[first.pk]), follow=True)
     assert response.redirect_chain == [(schedule_url(agreement), 302)]
     assert shows(response.content.decode(), "Only the paying company pays this instalment.")
     first.refresh_from_db()
@@ -198,7 +198,7 @@ def test_a_client_that_asks_for_json_gets_the_refusals_status(
 ) -> None:
     first = instalments(agreement)[0]
     response = logged_in_client(world.producer).post(
-        reverse("payments-pay", args=[first.pk]), HTTP_ACCEPT="application/json"
+        reverse("payments:pay", args=[first.pk]), HTTP_ACCEPT="application/json"
     )
     assert response.status_code == 403 and response.json()["code"] == "not_payer"
 
@@ -207,7 +207,7 @@ def test_a_company_not_yet_on_stripe_cannot_be_paid_and_the_payer_is_told(
     world: World, agreement: Agreement, stripe_stub: StripeStub
 ) -> None:
     first = instalments(agreement)[0]
-    response = logged_in_client(world.pro).post(reverse("payments-pay", args=[first.pk]), follow=True)
+    response = logged_in_client(world.pro).post(reverse("payments:pay", args=[first.pk]), follow=True)
     assert shows(response.content.decode(), "has not finished connecting to Stripe")
     first.refresh_from_db()
     assert first.status == InstalmentStatus.DUE
@@ -217,7 +217,7 @@ def test_pay_sends_the_payer_to_stripe_checkout_and_back(
     world: World, agreement: Agreement, connected: ConnectedAccount, stripe_stub: StripeStub
 ) -> None:
     first = instalments(agreement)[0]
-    response = logged_in_client(world.pro).post(reverse("payments-pay", args=[first.pk]))
+    response = logged_in_client(world.pro).post(reverse("payments:pay", args=[first.pk]))
     first.refresh_from_db()
     assert first.status == InstalmentStatus.PROCESSING
     assert response.status_code == 302
@@ -229,10 +229,10 @@ def test_pay_sends_the_payer_to_stripe_checkout_and_back(
 
     _status, confirming = page(logged_in_client(world.pro), schedule_url(agreement, f"paid={first.pk}"))
     assert shows(confirming, "Stripe is confirming your payment; this page updates by itself.")
-    assert reverse("payments-pay", args=[first.pk]) not in confirming  # no second payment meanwhile
+    assert reverse("payments:pay", args=[first.pk]) not in confirming  # no second payment meanwhile
     _status, cancelled = page(logged_in_client(world.pro), schedule_url(agreement, f"cancelled={first.pk}"))
     assert shows(cancelled, "Payment cancelled: nothing was charged.")
-    assert reverse("payments-pay", args=[first.pk]) in cancelled  # the payer may start again
+    assert reverse("payments:pay", args=[first.pk]) in cancelled  # the payer may start again
 
 
 def test_the_schedule_page_lets_its_forms_lead_to_stripe(world: World, agreement: Agreement) -> None:
@@ -247,7 +247,7 @@ def test_a_paid_instalment_shows_its_fee_net_receipt_and_ledger(
 ) -> None:
     _status, body = page(logged_in_client(world.producer), schedule_url(agreement, f"paid={paid.pk}"))
     assert f'data-instalment="{paid.pk}" data-status="paid"' in body
-    assert reverse("payments-receipt", args=[paid.pk]) in body
+    assert reverse("payments:receipt", args=[paid.pk]) in body
     assert "Payment received, thank you." in body
     assert "paid EUR 22,500.00 of EUR 30,000.00" in body
     assert paid.charge_id in body  # the ledger's movements name Stripe's objects
@@ -258,7 +258,7 @@ def test_stripes_failure_reason_is_shown_and_the_payer_may_retry(
     world: World, agreement: Agreement, connected: ConnectedAccount, stripe_stub: StripeStub, deliver: Any
 ) -> None:
     first = instalments(agreement)[0]
-    logged_in_client(world.pro).post(reverse("payments-pay", args=[first.pk]))
+    logged_in_client(world.pro).post(reverse("payments:pay", args=[first.pk]))
     first.refresh_from_db()
     intent = stripe_stub.decline(first.checkout_session_id, "Your card has insufficient funds.")
     deliver("payment_intent.payment_failed", intent)
@@ -272,7 +272,7 @@ def test_stripes_failure_reason_is_shown_and_the_payer_may_retry(
 
 def test_the_payer_confirms_the_delivery_that_makes_a_tranche_due(world: World, agreement: Agreement) -> None:
     second = instalments(agreement)[1]
-    confirm = reverse("payments-confirm-delivery", args=[second.pk])
+    confirm = reverse("payments:confirm-delivery", args=[second.pk])
     _status, payee_view = page(logged_in_client(world.producer), schedule_url(agreement))
     assert confirm not in payee_view
     refused = logged_in_client(world.producer).post(confirm, follow=True)
@@ -291,7 +291,7 @@ def test_the_payer_confirms_the_delivery_that_makes_a_tranche_due(world: World, 
 def test_only_admins_refund_with_a_reason(
     world: World, agreement: Agreement, paid: Instalment, stripe_stub: StripeStub
 ) -> None:
-    refund = reverse("payments-refund", args=[paid.pk])
+    refund = reverse("payments:refund", args=[paid.pk])
     _status, admin_view = page(logged_in_client(world.admin), schedule_url(agreement))
     assert refund in admin_view
     _status, payer_view = page(logged_in_client(world.pro), schedule_url(agreement))
@@ -315,7 +315,7 @@ def test_a_refund_stripe_refuses_is_a_message_not_an_error(
 ) -> None:
     stripe_stub.refuse_reversals = "Insufficient funds in the connected account."
     response = logged_in_client(world.admin).post(
-        reverse("payments-refund", args=[paid.pk]), {"reason": "Duplicate payment"}, follow=True
+        reverse("payments:refund", args=[paid.pk]), {"reason": "Duplicate payment"}, follow=True
     )
     assert response.status_code == 200
     assert shows(response.content.decode(), "Stripe refused the refund")
@@ -335,16 +335,16 @@ def test_without_keys_the_pages_work_and_say_payments_are_not_configured(
     status, body = page(logged_in_client(world.pro), schedule_url(agreement))
     assert status == 200 and "Payments are not configured on this server" in body
     assert 'data-action="pay" disabled' in body
-    response = logged_in_client(world.pro).post(reverse("payments-pay", args=[first.pk]), follow=True)
+    response = logged_in_client(world.pro).post(reverse("payments:pay", args=[first.pk]), follow=True)
     assert response.status_code == 200
     assert shows(response.content.decode(), "Payments are not configured on this server.")
     first.refresh_from_db()
     assert first.status == InstalmentStatus.DUE
-    status, connect_page = page(logged_in_client(world.producer), reverse("payments-connect"))
+    status, connect_page = page(logged_in_client(world.producer), reverse("payments:connect"))
     assert status == 200 and "Payments are not configured on this server." in connect_page
-    status, desk = page(logged_in_client(world.admin), reverse("payments-staff"))
+    status, desk = page(logged_in_client(world.admin), reverse("payments:staff"))
     assert status == 200 and "Stripe is not configured on this server" in desk
-    webhook = Client().post(reverse("payments-webhook"), b"{}", content_type="application/json")
+    webhook = Client().post(reverse("payments:webhook"), b"{}", content_type="application/json")
     assert webhook.status_code == 503
 
 
@@ -357,7 +357,7 @@ def test_the_receipt_shows_to_parties_and_admins(
     world: World, paid: Instalment, who: str, language: str
 ) -> None:
     status, body = page(
-        logged_in_client(getattr(world, who)), reverse("payments-receipt", args=[paid.pk]), language
+        logged_in_client(getattr(world, who)), reverse("payments:receipt", args=[paid.pk]), language
     )
     assert status == 200 and f'<html lang="{language}">' in body
     assert in_language("Payment receipt", language) in body
@@ -370,11 +370,11 @@ def test_the_receipt_shows_to_parties_and_admins(
 def test_receipts_are_for_parties_and_paid_instalments_only(
     world: World, agreement: Agreement, paid: Instalment
 ) -> None:
-    receipt = reverse("payments-receipt", args=[paid.pk])
+    receipt = reverse("payments:receipt", args=[paid.pk])
     assert logged_in_client(world.other_producer).get(receipt).status_code == 404
-    assert logged_in_client(world.pro).get(reverse("payments-receipt", args=[999_999])).status_code == 404
+    assert logged_in_client(world.pro).get(reverse("payments:receipt", args=[999_999])).status_code == 404
     unpaid = instalments(agreement)[1]
-    assert logged_in_client(world.pro).get(reverse("payments-receipt", args=[unpaid.pk])).status_code == 404
+    assert logged_in_client(world.pro).get(reverse("payments:receipt", args=[unpaid.pk])).status_code == 404
 
 
 def test_fee_and_net_on_the_receipt(
@@ -382,11 +382,11 @@ def test_fee_and_net_on_the_receipt(
 ) -> None:
     PlatformFee.objects.create(fee_bp=250, set_by=world.admin)
     first = instalments(agreement)[0]
-    logged_in_client(world.pro).post(reverse("payments-pay", args=[first.pk]))
+    logged_in_client(world.pro).post(reverse("payments:pay", args=[first.pk]))
     first.refresh_from_db()
     stripe_stub.pay(first.checkout_session_id)
     deliver("checkout.session.completed", stripe_stub.get("/v1/checkout/sessions", first.checkout_session_id))
-    _status, body = page(logged_in_client(world.producer), reverse("payments-receipt", args=[first.pk]))
+    _status, body = page(logged_in_client(world.producer), reverse("payments:receipt", args=[first.pk]))
     assert "EUR 562.50" in body and "EUR 21,937.50" in body
 
 
@@ -394,7 +394,7 @@ def test_fee_and_net_on_the_receipt(
 
 
 def test_the_webhook_takes_posts_only(world: World, stripe_stub: StripeStub) -> None:
-    response = Client().get(reverse("payments-webhook"))
+    response = Client().get(reverse("payments:webhook"))
     assert response.status_code == 405
 
 
@@ -404,21 +404,21 @@ def test_the_webhook_refuses_a_bad_signature_without_session_or_csrf(
     client = Client(enforce_csrf_checks=True)
     payload, _signature = stripe_stub.webhook("account.updated", {"id": "acct_unknown", "object": "account"})
     response = client.post(
-        reverse("payments-webhook"),
+        reverse("payments:webhook"),
         payload,
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=sign(payload, "whsec_someone_else"),
     )
     assert response.status_code == 400 and response.json() == {"detail": "bad signature"}
     assert WebhookEvent.objects.get().outcome == WebhookOutcome.BAD_SIGNATURE
-    unsigned = client.post(reverse("payments-webhook"), payload, content_type="application/json")
+    unsigned = client.post(reverse("payments:webhook"), payload, content_type="application/json")
     assert unsigned.status_code == 400
 
 
 def test_the_webhook_accepts_a_signed_event(world: World, stripe_stub: StripeStub) -> None:
     payload, signature = stripe_stub.webhook("account.updated", {"id": "acct_unknown", "object": "account"})
     response = Client(enforce_csrf_checks=True).post(
-        reverse("payments-webhook"), payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+        reverse("payments:webhook"), payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
     )
     assert response.status_code == 200
     assert response.json() == {"detail": "ignored: not one of our connected accounts"}
@@ -432,11 +432,11 @@ def test_a_producer_connects_their_company_to_stripe(
     world: World, stripe_stub: StripeStub, language: str
 ) -> None:
     client = logged_in_client(world.producer)
-    status, body = page(client, reverse("payments-connect"), language)
+    status, body = page(client, reverse("payments:connect"), language)
     assert status == 200 and f'<html lang="{language}">' in body
     assert world.producer_org.name in body and in_language("Connect with Stripe", language) in body
 
-    response = client.post(reverse("payments-connect-start", args=[world.producer_org.pk]))
+    response = client.post(reverse("payments:connect-start", args=[world.producer_org.pk]))
     account = ConnectedAccount.objects.get(organisation=world.producer_org)
     assert response.status_code == 302
     assert response["Location"] == f"{stripe_stub.url}/onboarding/{account.stripe_account_id}"
@@ -445,13 +445,13 @@ def test_a_producer_connects_their_company_to_stripe(
     assert link.form["return_url"] == f"http://testserver/organisation/{org}/stripe/return/"
     assert link.form["refresh_url"] == f"http://testserver/organisation/{org}/stripe/refresh/"
 
-    _status, body = page(client, reverse("payments-connect"), language)
+    _status, body = page(client, reverse("payments:connect"), language)
     assert in_language("Continue Stripe onboarding", language) in body
 
 
 def test_back_from_stripe_the_status_is_read_again(world: World, stripe_stub: StripeStub) -> None:
     client = logged_in_client(world.producer)
-    client.post(reverse("payments-connect-start", args=[world.producer_org.pk]))
+    client.post(reverse("payments:connect-start", args=[world.producer_org.pk]))
     account = ConnectedAccount.objects.get(organisation=world.producer_org)
     stripe_stub.account(
         account.stripe_account_id,
@@ -460,8 +460,8 @@ def test_back_from_stripe_the_status_is_read_again(world: World, stripe_stub: St
         payouts_enabled=True,
         requirements={"currently_due": []},
     )
-    response = client.get(reverse("payments-connect-return", args=[world.producer_org.pk]), follow=True)
-    assert response.redirect_chain == [(reverse("payments-connect"), 302)]
+    response = client.get(reverse("payments:connect-return", args=[world.producer_org.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("payments:connect"), 302)]
     assert "is connected to Stripe and can receive payments" in response.content.decode()
     account.refresh_from_db()
     assert account.ready and account.refreshed_at is not None
@@ -470,7 +470,7 @@ def test_back_from_stripe_the_status_is_read_again(world: World, stripe_stub: St
 
 def test_an_expired_onboarding_link_is_replaced(world: World, stripe_stub: StripeStub) -> None:
     client = logged_in_client(world.producer)
-    response = client.get(reverse("payments-connect-refresh", args=[world.producer_org.pk]))
+    response = client.get(reverse("payments:connect-refresh", args=[world.producer_org.pk]))
     account = ConnectedAccount.objects.get(organisation=world.producer_org)
     assert response.status_code == 302
     assert response["Location"] == f"{stripe_stub.url}/onboarding/{account.stripe_account_id}"
@@ -481,20 +481,20 @@ def test_other_companies_are_not_found_and_distributors_are_told_why(
 ) -> None:
     other = world.other_producer_org.pk
     client = logged_in_client(world.producer)
-    for name in ("payments-connect-return", "payments-connect-refresh"):
+    for name in ("payments:connect-return", "payments:connect-refresh"):
         assert client.get(reverse(name, args=[other])).status_code == 404
-    assert client.post(reverse("payments-connect-start", args=[other])).status_code == 404
+    assert client.post(reverse("payments:connect-start", args=[other])).status_code == 404
     pro = logged_in_client(world.pro)
-    _status, body = page(pro, reverse("payments-connect"))
+    _status, body = page(pro, reverse("payments:connect"))
     assert "Only production companies receive payments." in body
-    refused = pro.post(reverse("payments-connect-start", args=[world.distributor_org.pk]), follow=True)
+    refused = pro.post(reverse("payments:connect-start", args=[world.distributor_org.pk]), follow=True)
     assert shows(refused.content.decode(), "Only production companies receive payments")
     assert not ConnectedAccount.objects.exists() and stripe_stub.requests == []
 
 
 def test_the_organisation_page_links_to_stripe_connect(world: World) -> None:
-    _status, body = page(logged_in_client(world.producer), reverse("organisation"))
-    assert reverse("payments-connect") in body
+    _status, body = page(logged_in_client(world.producer), reverse("accounts:organisation"))
+    assert reverse("payments:connect") in body
 
 
 # --- the admins' desk ------------------------------------------------------------------------------------
@@ -502,57 +502,58 @@ def test_the_organisation_page_links_to_stripe_connect(world: World) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_desk_is_for_admins_in_their_language(world: World, paid: Instalment, language: str) -> None:
-    status, body = page(logged_in_client(world.admin), reverse("payments-staff"), language)
+    status, body = page(logged_in_client(world.admin), reverse("payments:staff"), language)
     assert status == 200 and f'<html lang="{language}">' in body
     assert in_language("Payments desk", language) in body
     assert world.producer_org.name in body  # its connected account, its agreement, its ledger account
     assert "data-ledger-balanced" in body
-    assert reverse("payments-schedule", args=[paid.schedule.agreement.public_id]) in body
+    assert reverse("payments:schedule", args=[paid.schedule.agreement.public_id]) in body
     assert "checkout.session.completed" in body  # the webhook that paid it
 
 
 @pytest.mark.parametrize("who", ["pro", "producer"])
 def test_the_desk_refuses_everyone_else(world: World, who: str) -> None:
     client = logged_in_client(getattr(world, who))
-    assert client.get(reverse("payments-staff")).status_code == 403
-    assert client.post(reverse("payments-fee-set"), {"percent": "10"}).status_code == 403
-    assert client.post(reverse("payments-reconcile")).status_code == 403
+    assert client.get(reverse("payments:staff")).status_code == 403
+    assert client.post(reverse("payments:fee-set"), {"percent": "10"}).status_code == 403
+    assert client.post(reverse("payments:reconcile")).status_code == 403
     assert not PlatformFee.objects.exists()
 
 
 def test_admins_set_the_fee_in_percent(world: World) -> None:
     client = logged_in_client(world.admin)
-    response = client.post(reverse("payments-fee-set"), {"percent": "2.75"}, follow=True)
-    assert response.redirect_chain == [(reverse("payments-staff"), 302)]
+    response = client.post(reverse("payments:fee-set"), {"percent": "2.75"}, follow=True)
+    assert response.redirect_chain == [(reverse("payments:staff"), 302)]
     assert current_fee_bp() == 275
     assert "platform_fee.set" in audit_actions()
-    refused = client.post(reverse("payments-fee-set"), {"percent": "60"})
+    refused = client.post(reverse("payments:fee-set"), {"percent": "60"})
     assert refused.status_code == 400 and current_fee_bp() == 275
-    history = client.get(reverse("payments-staff")).content.decode()
+    history = client.get(reverse("payments:staff")).content.decode()
     assert world.admin.email in history
 
 
 def test_admins_reconcile_with_stripe(world: World, paid: Instalment, stripe_stub: StripeStub) -> None:
     client = logged_in_client(world.admin)
-    response = client.post(reverse("payments-reconcile"), follow=True)
-    assert response.redirect_chain == [(reverse("payments-staff"), 302)]
+    response = client.post(reverse("payments:reconcile"), follow=True)
+    assert response.redirect_chain == [(reverse("payments:staff"), 302)]
     body = response.content.decode()
     assert "data-reconcile-report" in body and "Everything matches." in body
-    again = client.get(reverse("payments-staff")).content.decode()
+    again = client.get(reverse("payments:staff")).content.decode()
     assert "data-reconcile-report" not in again  # shown once
 
     stripe_stub.get("/v1/charges", paid.charge_id)["amount"] = 1  # Stripe now says something else
-    body = client.post(reverse("payments-reconcile"), follow=True).content.decode()
+    body = client.post(reverse("payments:reconcile"), follow=True).content.decode()
     assert "Problems found:" in body and paid.schedule.transfer_group in body
 
 
 def test_the_admin_nav_links_to_the_desk(world: World) -> None:
     assert (
-        reverse("payments-staff") in logged_in_client(world.admin).get(reverse("dashboard")).content.decode()
+        reverse("payments:staff")
+        in logged_in_client(world.admin).get(reverse("accounts:dashboard")).content.decode()
     )
     assert (
-        reverse("payments-staff")
-        not in logged_in_client(world.pro).get(reverse("dashboard")).content.decode()
+        reverse("payments:staff")
+        not in logged_in_client(world.pro).get(reverse("accounts:dashboard")).content.decode()
     )
 
 
@@ -562,5 +563,5 @@ def test_the_admin_nav_links_to_the_desk(world: World) -> None:
 def test_the_memo_and_the_thread_link_to_the_payments(world: World, agreement: Agreement) -> None:
     link = schedule_url(agreement)
     client = logged_in_client(world.pro)
-    assert link in client.get(reverse("agreement-memo", args=[agreement.public_id])).content.decode()
-    assert link in client.get(reverse("offer-thread", args=[agreement.offer_id])).content.decode()
+    assert link in client.get(reverse("offers:agreement-memo", args=[agreement.public_id])).content.decode()
+    assert link in client.get(reverse("offers:thread", args=[agreement.offer_id])).content.decode()

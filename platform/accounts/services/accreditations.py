@@ -37,7 +37,7 @@ def _move(
     accreditation: Accreditation, *, to: str, actor: User, acting_for: Organisation | None, reason: str = ""
 ) -> Accreditation:
     return decided_move(
-        accreditation,
+        row=accreditation,
         machine=ACCREDITATION_MACHINE,
         decisions=DECISIONS,
         to=to,

@@ -17,8 +17,8 @@ M = TypeVar("M", bound=models.Model)
 
 
 def decided_move(
-    row: M,
     *,
+    row: M,
     machine: StateMachine,
     decisions: frozenset[str],
     to: str,

@@ -72,7 +72,7 @@ def _move(
     data: Mapping[str, Any] | None = None,
 ) -> MembershipRequest:
     return decided_move(
-        request,
+        row=request,
         machine=MEMBERSHIP_REQUEST_MACHINE,
         decisions=DECISIONS,
         to=to,

@@ -148,11 +148,11 @@ def _staff_without_totp() -> Any:
 
 def _urls(trace: LeakTrace) -> dict[str, tuple[str, str]]:
     return {
-        "list": ("get", reverse("forensics:trace-list")),
-        "detail": ("get", reverse("forensics:trace-detail", args=[trace.id])),
-        "revoke": ("post", reverse("forensics:trace-revoke", args=[trace.id])),
-        "evidence": ("get", reverse("forensics:trace-evidence", args=[trace.id])),
-        "upload": ("post", reverse("forensics:trace-list")),
+        "list": ("get", reverse("screening:forensics:trace-list")),
+        "detail": ("get", reverse("screening:forensics:trace-detail", args=[trace.id])),
+        "revoke": ("post", reverse("screening:forensics:trace-revoke", args=[trace.id])),
+        "evidence": ("get", reverse("screening:forensics:trace-evidence", args=[trace.id])),
+        "upload": ("post", reverse("screening:forensics:trace-list")),
     }
 
 
@@ -199,15 +199,15 @@ def test_a_ready_admin_reads_every_page(world: World, leak: dict[str, Any], view
 def test_an_unknown_trace_is_404_even_for_an_admin(world: World) -> None:
     client = logged_in_client(world.admin)
     missing = uuid.uuid4()
-    for name in ("forensics:trace-detail", "forensics:trace-evidence"):
+    for name in ("screening:forensics:trace-detail", "screening:forensics:trace-evidence"):
         assert client.get(reverse(name, args=[missing])).status_code == 404
-    assert client.post(reverse("forensics:trace-revoke", args=[missing])).status_code == 404
+    assert client.post(reverse("screening:forensics:trace-revoke", args=[missing])).status_code == 404
 
 
 def test_the_nav_shows_leak_traces_to_staff_only(world: World) -> None:
-    link = reverse("forensics:trace-list")
-    assert link in logged_in_client(world.admin).get(reverse("dashboard")).content.decode()
-    assert link not in logged_in_client(world.pro).get(reverse("dashboard")).content.decode()
+    link = reverse("screening:forensics:trace-list")
+    assert link in logged_in_client(world.admin).get(reverse("accounts:dashboard")).content.decode()
+    assert link not in logged_in_client(world.pro).get(reverse("accounts:dashboard")).content.decode()
 
 
 # --- filing a suspect copy --------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def _stored(key: str) -> bytes:
 
 
 def _upload(client: Client, data: dict[str, Any]) -> Any:
-    return client.post(reverse("forensics:trace-list"), data)
+    return client.post(reverse("screening:forensics:trace-list"), data)
 
 
 def test_an_upload_files_the_copy_on_disk_and_queues_its_trace(
@@ -240,7 +240,7 @@ def test_an_upload_files_the_copy_on_disk_and_queues_its_trace(
         )
     trace = LeakTrace.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("forensics:trace-detail", args=[trace.id])
+    assert response["Location"] == reverse("screening:forensics:trace-detail", args=[trace.id])
     assert isinstance(seen["path"], Path) and seen["bytes"] == SUSPECT
     assert (trace.film, trace.requested_by, trace.status) == (world.film, world.admin, TraceStatus.QUEUED)
     assert (trace.suspect_name, trace.suspect_size) == ("leak copy.mkv", len(SUSPECT))
@@ -338,15 +338,15 @@ def test_the_list_shows_traces_newest_first_and_filters_by_film(world: World, le
         world, film=world.other_film, suspect_name="other-film.mp4", status=TraceStatus.RUNNING, progress=42
     )
     client = logged_in_client(world.admin)
-    page = client.get(reverse("forensics:trace-list")).content.decode()
+    page = client.get(reverse("screening:forensics:trace-list")).content.decode()
     assert page.index("other-film.mp4") < page.index("leak.mkv")  # newest first
     assert 'value="42' in page  # the running trace's progress bar
     assert "Traced to a viewing" in page
-    filtered = client.get(reverse("forensics:trace-list"), {"film": world.film.pk}).content.decode()
+    filtered = client.get(reverse("screening:forensics:trace-list"), {"film": world.film.pk}).content.decode()
     assert "leak.mkv" in filtered and "other-film.mp4" not in filtered
     assert str(other.id) not in filtered
     assert (
-        client.get(reverse("forensics:trace-list"), {"film": "abc"}).status_code == 200
+        client.get(reverse("screening:forensics:trace-list"), {"film": "abc"}).status_code == 200
     )  # a message, no 500
 
 
@@ -356,7 +356,9 @@ def test_the_list_shows_traces_newest_first_and_filters_by_film(world: World, le
 def test_a_named_trace_says_whose_viewing_how_certain_and_shows_the_evidence(
     world: World, leak: dict[str, Any]
 ) -> None:
-    page = logged_in_client(world.admin).get(reverse("forensics:trace-detail", args=[leak["trace"].id]))
+    page = logged_in_client(world.admin).get(
+        reverse("screening:forensics:trace-detail", args=[leak["trace"].id])
+    )
     text = page.content.decode()
     assert "Traced to the viewing of Marie Dupont (Cine Sur) on" in text
     # p_family = 3 * 2^-28 = 1.1e-8: below 1 in 10^7, not below 1 in 10^8.
@@ -377,7 +379,7 @@ def test_a_named_trace_says_whose_viewing_how_certain_and_shows_the_evidence(
 def test_the_chart_keeps_a_decimal_point_in_every_language(world: World, leak: dict[str, Any]) -> None:
     client = logged_in_client(world.admin)
     client.cookies["django_language"] = "fr"
-    text = client.get(reverse("forensics:trace-detail", args=[leak["trace"].id])).content.decode()
+    text = client.get(reverse("screening:forensics:trace-detail", args=[leak["trace"].id])).content.decode()
     chart = selectors.evidence_chart(leak["trace"].evidence, segment_count=40)
     assert chart is not None
     assert f'x="{chart.bars[0].x}" y="{chart.bars[0].y}"' in text  # 2.67, not 2,67
@@ -415,7 +417,9 @@ def test_an_outcome_without_a_name_says_so_plainly(
     values = {"status": TraceStatus.DONE, "evidence": {"status": "not_video"} if "result" in fields else {}}
     trace = _trace(world, **{**values, **fields})
     text = (
-        logged_in_client(world.admin).get(reverse("forensics:trace-detail", args=[trace.id])).content.decode()
+        logged_in_client(world.admin)
+        .get(reverse("screening:forensics:trace-detail", args=[trace.id]))
+        .content.decode()
     )
     assert expected in text
     assert "Revoke this viewer" not in text and "Traced to the viewing" not in text
@@ -424,7 +428,9 @@ def test_an_outcome_without_a_name_says_so_plainly(
 def test_a_running_trace_shows_its_progress_without_javascript(world: World) -> None:
     trace = _trace(world, status=TraceStatus.RUNNING, progress=37.5, stage="aligning")
     text = (
-        logged_in_client(world.admin).get(reverse("forensics:trace-detail", args=[trace.id])).content.decode()
+        logged_in_client(world.admin)
+        .get(reverse("screening:forensics:trace-detail", args=[trace.id]))
+        .content.decode()
     )
     assert 'value="37.5"' in text and "38% · Placing the copy on the film&#x27;s timeline" in text
     assert "Result" not in text
@@ -436,7 +442,7 @@ def test_a_running_trace_shows_its_progress_without_javascript(world: World) -> 
 def _revoke(world: World, trace: LeakTrace, grant: Any, confirm: str | None = "yes") -> Any:
     data = {"grant": str(grant)} | ({"confirm": confirm} if confirm else {})
     return logged_in_client(world.admin).post(
-        reverse("forensics:trace-revoke", args=[trace.id]), data, follow=True
+        reverse("screening:forensics:trace-revoke", args=[trace.id]), data, follow=True
     )
 
 
@@ -444,7 +450,9 @@ def test_revoking_the_named_viewer_ends_their_access_now_and_is_audited(
     world: World, leak: dict[str, Any]
 ) -> None:
     response = _revoke(world, leak["trace"], leak["guilty"].id)
-    assert response.redirect_chain[-1][0] == reverse("forensics:trace-detail", args=[leak["trace"].id])
+    assert response.redirect_chain[-1][0] == reverse(
+        "screening:forensics:trace-detail", args=[leak["trace"].id]
+    )
     assert "Access revoked: pro@cinesur.example is refused at every door" in response.content.decode()
     revocation = AccessRevocation.objects.get()
     assert (revocation.user, revocation.film, revocation.revoked_by) == (world.pro, None, world.admin)
@@ -471,7 +479,7 @@ def test_only_a_named_confirmed_viewing_is_revoked(world: World, leak: dict[str,
 
 
 def test_revoke_takes_only_post(world: World, leak: dict[str, Any]) -> None:
-    url = reverse("forensics:trace-revoke", args=[leak["trace"].id])
+    url = reverse("screening:forensics:trace-revoke", args=[leak["trace"].id])
     assert logged_in_client(world.admin).get(url).status_code == 405
 
 
@@ -480,7 +488,9 @@ def test_revoke_takes_only_post(world: World, leak: dict[str, Any]) -> None:
 
 def test_the_evidence_exports_as_json_with_everything_on_the_page(world: World, leak: dict[str, Any]) -> None:
     trace = leak["trace"]
-    response = logged_in_client(world.admin).get(reverse("forensics:trace-evidence", args=[trace.id]))
+    response = logged_in_client(world.admin).get(
+        reverse("screening:forensics:trace-evidence", args=[trace.id])
+    )
     assert response["Content-Type"] == "application/json"
     assert f'filename="leak-trace-{trace.id}.json"' in response["Content-Disposition"]
     body = response.json()
@@ -499,7 +509,11 @@ def test_the_evidence_exports_as_json_with_everything_on_the_page(world: World, 
 
 def test_a_failed_trace_exports_too(world: World) -> None:
     trace = _trace(world, status=TraceStatus.FAILED, requested_by=None, evidence={})
-    body = logged_in_client(world.admin).get(reverse("forensics:trace-evidence", args=[trace.id])).json()
+    body = (
+        logged_in_client(world.admin)
+        .get(reverse("screening:forensics:trace-evidence", args=[trace.id]))
+        .json()
+    )
     assert body["status"] == "failed" and body["named"] == [] and body["requested_by"] is None
 
 

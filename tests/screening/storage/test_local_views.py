@@ -90,7 +90,7 @@ def test_blob_refusals_never_reveal_whether_the_object_exists(local_store: Local
 
 def test_an_expired_blob_url_gets_a_clear_403(local_store: LocalMediaStore) -> None:
     local_store.put_bytes("cuts/c1/poster.jpg", b"jpeg", "image/jpeg")
-    path = reverse("screening_storage:blob", kwargs={"key": "cuts/c1/poster.jpg"})
+    path = reverse("screening:storage:blob", kwargs={"key": "cuts/c1/poster.jpg"})
     response = Client().get(f"{path}?{sign_path(path, expires_at=int(time.time()) - 5)}")
     assert response.status_code == 403
     assert b"expired" in response.content
@@ -203,13 +203,13 @@ def test_part_refusals(local_store: LocalMediaStore) -> None:
     ]
     assert [put_part(client, u, b"data").status_code for u in not_found] == [404] * len(not_found)
 
-    path = reverse("screening_storage:upload-part", kwargs={"upload_id": upload_id, "n": 1})
+    path = reverse("screening:storage:upload-part", kwargs={"upload_id": upload_id, "n": 1})
     expired = f"{path}?key={key}&{sign_path(path, expires_at=int(time.time()) - 1, extra=key)}"
     response = put_part(client, expired, b"data")
     assert response.status_code == 403 and b"expired" in response.content
 
     for n in (0, 10_001):
-        path = reverse("screening_storage:upload-part", kwargs={"upload_id": upload_id, "n": n})
+        path = reverse("screening:storage:upload-part", kwargs={"upload_id": upload_id, "n": n})
         signed = f"{path}?key={key}&{sign_path(path, expires_at=int(time.time()) + 60, extra=key)}"
         assert put_part(client, signed, b"data").status_code == 400
 

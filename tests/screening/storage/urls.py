@@ -1,5 +1,7 @@
-"""The storage URLs alone, mounted where the site mounts them."""
+"""The storage URLs alone, mounted where and as the site mounts them (``screening:storage:``)."""
 
 from django.urls import include, path
 
-urlpatterns = [path("screening/", include("screening.storage_urls"))]
+from screening.urls import storage_patterns
+
+urlpatterns = [path("", include(([path("screening/", include((storage_patterns, "storage")))], "screening")))]
