@@ -9,22 +9,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import acting_user
-from core.admin import CheckedAutocompleteMixin
+from core.admin import CheckedAutocompleteMixin, ReadOnlyAdminMixin
 from screening import services
 from screening.models import AccessRevocation, Cut, LeakTrace, PaceRefusal, PlaybackGrant
-
-
-class ReadOnlyAdminMixin:
-    """A record admins read but never add, change or delete: written only by its services."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Cut)

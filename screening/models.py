@@ -279,6 +279,19 @@ class TraceStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+_T = TraceStatus
+TRACE_MACHINE = StateMachine(
+    subject="leak_trace",
+    transitions={
+        _T.QUEUED: frozenset({_T.RUNNING, _T.FAILED}),
+        _T.RUNNING: frozenset({_T.RUNNING, _T.DONE, _T.FAILED}),  # running again: a retried job
+        _T.DONE: frozenset(),
+        _T.FAILED: frozenset(),
+    },
+    refusal=_("This trace is %(status)s and cannot become %(target)s."),
+)
+
+
 class TraceResult(models.TextChoices):
     """What a trace concluded (``screening.forensics.trace_job``); only NAMED names anyone."""
 

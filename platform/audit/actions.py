@@ -30,7 +30,7 @@ _EVENTS: dict[str, str] = {
     "grant": "issued",
     "access": "revoked",
     "pace": "exceeded",
-    "leak_trace": "requested completed failed",
+    "leak_trace": "requested running done failed",
     # offers
     "offer": "drafted draft_updated submitted countered accepted declined withdrawn expired",
     "agreement": "recorded",
@@ -56,7 +56,7 @@ RENAMED: dict[str, str] = {
     "screening.access_revoked": "access.revoked",
     "screening.pace_exceeded": "pace.exceeded",
     "screening.leak_trace_requested": "leak_trace.requested",
-    "screening.leak_traced": "leak_trace.completed",
+    "screening.leak_traced": "leak_trace.done",
     "screening.leak_trace_failed": "leak_trace.failed",
     "payments.schedule_created": "schedule.created",
     "payments.instalment_due": "instalment.due",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from audit.models import AuditEntry
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["seq", "created_at", "actor_label", "action", "target_type", "target_id"]
     list_filter = ["action", "target_type", "created_at"]
     search_fields = ["actor_label", "action", "target_type", "=target_id", "target_repr"]
@@ -34,12 +32,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "hash",
         "seal",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

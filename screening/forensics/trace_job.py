@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.transitions import transition
 from festival.models import Film
 from screening.forensics import codeword, detect
 from screening.forensics.reference import TIMELINE, StoredReference
@@ -33,7 +33,7 @@ from screening.forensics.tracing import ProgressCallback
 from screening.forensics.variants import codeword_secret
 from screening.keyring import unseal
 from screening.media.binary import ffmpeg_binary
-from screening.models import Cut, CutStatus, LeakTrace, PlaybackGrant, TraceResult, TraceStatus
+from screening.models import TRACE_MACHINE, Cut, CutStatus, LeakTrace, PlaybackGrant, TraceResult, TraceStatus
 from screening.storage import ObjectNotFound, media_store
 
 logger = logging.getLogger(__name__)
@@ -160,7 +160,10 @@ def trace_run(*, trace_id: Any, echo: ProgressCallback | None = None) -> LeakTra
     trace = LeakTrace.objects.select_related("film").get(pk=trace_id)
     if trace.status in (TraceStatus.DONE, TraceStatus.FAILED):
         return trace
-    LeakTrace.objects.filter(pk=trace.pk).update(status=TraceStatus.RUNNING, started_at=timezone.now())
+    with transaction.atomic():
+        transition(
+            trace, machine=TRACE_MACHINE, to=TraceStatus.RUNNING, actor=None, started_at=timezone.now()
+        )
     progress = _Progress(trace.pk, echo)
     progress(0.0, "downloading")
     try:
@@ -171,28 +174,28 @@ def trace_run(*, trace_id: Any, echo: ProgressCallback | None = None) -> LeakTra
     except Exception:
         logger.exception("leak trace %s failed", trace.pk)
         with transaction.atomic():
-            LeakTrace.objects.filter(pk=trace.pk).update(
-                status=TraceStatus.FAILED,
+            transition(
+                trace,
+                machine=TRACE_MACHINE,
+                to=TraceStatus.FAILED,
+                actor=None,
                 finished_at=timezone.now(),
                 detail=_("The trace failed; see the logs."),
             )
-            audit_record(action="leak_trace.failed", actor=None, target=trace, data={})
         raise
     with transaction.atomic():
-        trace = LeakTrace.objects.select_for_update().get(pk=trace.pk)
-        trace.cut, trace.result, trace.detail, trace.evidence = cut, result, detail, evidence
-        trace.status, trace.progress, trace.stage, trace.finished_at = (
-            TraceStatus.DONE,
-            100.0,
-            "done",
-            timezone.now(),
-        )
-        trace.save()
-        trace.named_grants.set(named)
-        audit_record(
-            action="leak_trace.completed",
+        trace = transition(
+            trace,
+            machine=TRACE_MACHINE,
+            to=TraceStatus.DONE,
             actor=None,
-            target=trace,
+            cut=cut,
+            result=result,
+            detail=detail,
+            evidence=evidence,
+            progress=100.0,
+            stage="done",
+            finished_at=timezone.now(),
             data={
                 "film_id": trace.film_id,
                 "cut_id": cut.pk if cut else None,
@@ -205,7 +208,8 @@ def trace_run(*, trace_id: Any, echo: ProgressCallback | None = None) -> LeakTra
                 "confident": evidence.get("confident"),
                 "best_log10_p": (evidence.get("ranking") or [{}])[0].get("log10_p"),
             },
-        )
+        ).row
+        trace.named_grants.set(named)
     return trace
 
 

@@ -162,8 +162,8 @@ def test_a_copy_saved_through_the_doors_is_traced_to_its_viewing_and_no_other(
     assert other_row["p_family"] > 1e-3  # the other viewer is nowhere near
     assert len(trace.evidence["decisions"]) >= SECONDS // 2 - 2
     actions = list(AuditEntry.objects.filter(target_id=str(trace.pk)).values_list("action", flat=True))
-    assert actions == ["leak_trace.requested", "leak_trace.completed"]
-    traced = AuditEntry.objects.get(action="leak_trace.completed")
+    assert actions == ["leak_trace.requested", "leak_trace.running", "leak_trace.done"]
+    traced = AuditEntry.objects.get(action="leak_trace.done")
     assert traced.data["result"] == "named" and traced.data["named"][0]["grant"] == watched["leaker"]
 
     # The admin revokes the named viewer: every door refuses them, for segments of both variants.
