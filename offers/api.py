@@ -1,4 +1,5 @@
-"""REST API for offers: parse, authorise, call one service, render. Non-parties get 404 (invariant 2)."""
+"""REST API for offers: parse, authorise, call one service, render. Non-parties get 404
+(docs/architecture.md, invariant 2)."""
 
 from __future__ import annotations
 

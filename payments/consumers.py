@@ -1,8 +1,9 @@
 """Live payment status of an agreement's instalments, over a WebSocket, for its parties and admins.
 
-The database is the source of truth (invariant 3): Stripe's webhooks change instalments in whichever
-process receives them, and this consumer reads them once a second and pushes what changed, like
-``screening.consumers.CutProgressConsumer``. Nothing is kept in process memory that another process needs.
+The database is the source of truth (docs/architecture.md, invariant 3): Stripe's webhooks change
+instalments in whichever process receives them, and this consumer reads them once a second and pushes what
+changed, like ``screening.consumers.CutProgressConsumer``. Nothing is kept in process memory that another
+process needs.
 """
 
 from __future__ import annotations
@@ -38,5 +39,5 @@ class PaymentStatusConsumer(PollingConsumer):
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         """The socket only reports: anything sent, JSON or not, gets an error frame and the socket stays
-        open (invariant 6)."""
+        open (docs/architecture.md, invariant 6)."""
         await self.send_json({"type": "error", "detail": "This socket accepts no messages."})

@@ -1,4 +1,5 @@
-"""The source layout of ARCHITECTURE.md: platform/ is a source root, never a package."""
+"""The source layout of docs/architecture.md: platform/ is a source root, never a package; every app has the
+same shape."""
 
 import importlib
 import sys

@@ -2,7 +2,7 @@
 its thumbnails, and a tiny one for the poster frame.
 
 Why one command for the ladder: the source is decoded once and ``split`` to every encoder
-(ARCHITECTURE.md measured 66 CPU-s for one command against 83 for three). The thumbnails are one more
+(docs/architecture.md, figures: 66 CPU-s for one command against 83 for three). The thumbnails are one more
 branch of that split, so they cost no second decode: it keeps the first frame of every ten-second span
 and scales only those. The poster is not a branch: ffmpeg prints no progress until every output has
 received its first frame, and a poster at 10 % of a two-hour film would leave the job silent (and

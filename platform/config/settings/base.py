@@ -126,7 +126,8 @@ DATABASES: dict[str, Any] = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI a persistent connection per thread leaks; psycopg's pool is the fix (ARCHITECTURE.md).
+    # Under ASGI a persistent connection per thread leaks; psycopg's pool is the fix
+    # (docs/architecture.md, figures).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2),
         "max_size": env_int("DB_POOL_MAX", 20),
