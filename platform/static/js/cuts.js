@@ -3,7 +3,8 @@
   "use strict";
   const table = document.querySelector("[data-cuts]");
   if (!table) return;
-  const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
+  // Django's JavaScript catalog (jsi18n), loaded just before this script on every page that uses it.
+  const { gettext } = window;
   const uploader = document.querySelector("[data-uploader]");
   let socket = null;
   let retry = 1000;

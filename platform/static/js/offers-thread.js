@@ -7,13 +7,8 @@
 (function () {
   "use strict";
 
-  const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
-  const ngettext =
-    typeof window.ngettext === "function" ? window.ngettext : (one, many, count) => (count === 1 ? one : many);
-  const interpolate =
-    typeof window.interpolate === "function"
-      ? window.interpolate
-      : (format, values) => format.replace(/%\((\w+)\)s/g, (m, key) => String(values[key]));
+  // Django's JavaScript catalog (jsi18n), loaded just before this script on every page that uses it.
+  const { gettext, ngettext, interpolate } = window;
   const configNode = document.getElementById("thread-config");
   if (!configNode) return;
   const config = JSON.parse(configNode.textContent);

@@ -13,7 +13,8 @@
   "use strict";
   const root = document.querySelector("[data-player]");
   if (!root) return;
-  const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
+  // Django's JavaScript catalog (jsi18n), loaded just before this script on every page that uses it.
+  const { gettext } = window;
   const video = root.querySelector("video");
   const frame = root.querySelector(".player-frame");
   const cover = root.querySelector(".player-cover");

@@ -26,14 +26,8 @@
 (function () {
   "use strict";
 
-  const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
-  const interpolate = typeof window.interpolate === "function" ? window.interpolate : fallbackInterpolate;
-
-  function fallbackInterpolate(format, values, named) {
-    if (named) return format.replace(/%\(\w+\)s/g, (match) => String(values[match.slice(2, -2)]));
-    let index = 0;
-    return format.replace(/%s/g, () => String(values[index++]));
-  }
+  // Django's JavaScript catalog (jsi18n), loaded just before this script on every page that uses it.
+  const { gettext, interpolate } = window;
 
   // --- Labels -------------------------------------------------------------------------------------------
   // Fallbacks only: the schema carries each field's label (its "title") and each row's name

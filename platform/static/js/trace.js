@@ -5,7 +5,8 @@
   "use strict";
   const live = document.querySelector("[data-trace-live]");
   if (!live) return;
-  const gettext = typeof window.gettext === "function" ? window.gettext : (text) => text;
+  // Django's JavaScript catalog (jsi18n), loaded just before this script on every page that uses it.
+  const { gettext } = window;
   const bar = live.querySelector("[data-field=progress]");
   const stage = live.querySelector("[data-field=stage]");
   const status = live.querySelector("[data-field=status]");
