@@ -80,7 +80,7 @@ def main(viewers: int, work: Path) -> None:
             {
                 "cookies": {"sessionid": session.session_key, "fip_device": device},
                 "playlist": reverse("screening:media-playlist", args=[grant.id, rendition]),
-                "key": reverse("screening:key", args=[grant.id]),
+                "key": reverse("screening:key", args=[grant.id, "00000"]),  # segment 0's key
             }
         )
     print(json.dumps(out))
