@@ -17,11 +17,11 @@ from django.core.exceptions import ImproperlyConfigured
 from config.settings.embedded_secrets import MAKERS, embedded_secret, is_development_secret
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ("SECRET_KEY", "AUDIT_SEAL_KEY", "SCREENING_KEY_ENCRYPTION_KEY")
+NAMES = ("SECRET_KEY", "AUDIT_SEAL_KEY", "AUDIT_CHECKPOINT_KEY", "SCREENING_KEY_ENCRYPTION_KEY")
 
 
 def _settings_in(var: Path) -> dict[str, str]:
-    """The three secrets as a fresh process with the embedded default (no secret in the environment) sees
+    """The secrets as a fresh process with the embedded default (no secret in the environment) sees
     them with this VAR_DIR."""
     env = {k: v for k, v in os.environ.items() if k not in NAMES}
     env.update(VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="config.settings.base", DATABASE_URL="", REDIS_URL="")
@@ -49,7 +49,7 @@ def test_first_start_makes_private_random_secrets_and_later_starts_reuse_them(tm
     assert files == sorted(MAKERS)  # no temporary file left behind
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(set(first.values())) == 3  # three different secrets
+    assert len(set(first.values())) == len(NAMES)  # all different
     assert _settings_in(tmp_path / "a") == first  # reused
     other = _settings_in(tmp_path / "b")
     for name in NAMES:

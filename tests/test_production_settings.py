@@ -22,6 +22,7 @@ def _env(**overrides: str) -> dict[str, str]:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "AUDIT_SEAL_KEY": secrets.token_urlsafe(32),
+        "AUDIT_CHECKPOINT_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "films-in-progress.example",
         "SCREENING_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
@@ -47,7 +48,8 @@ def test_check_deploy_is_clean() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "AUDIT_SEAL_KEY", "SCREENING_KEY_ENCRYPTION_KEY", "REDIS_URL"]
+    "missing",
+    ["SECRET_KEY", "AUDIT_SEAL_KEY", "AUDIT_CHECKPOINT_KEY", "SCREENING_KEY_ENCRYPTION_KEY", "REDIS_URL"],
 )
 def test_missing_secret_refuses_to_start(missing: str) -> None:
     result = _check(_env(**{missing: ""}))
@@ -60,7 +62,9 @@ def test_sqlite_is_refused_in_production() -> None:
     assert result.returncode != 0 and "PostgreSQL" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "AUDIT_SEAL_KEY", "SCREENING_KEY_ENCRYPTION_KEY"])
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "AUDIT_SEAL_KEY", "AUDIT_CHECKPOINT_KEY", "SCREENING_KEY_ENCRYPTION_KEY"]
+)
 @pytest.mark.parametrize(
     "made_by", ["the embedded default", "the old constant", "django's startproject"], ids=str
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from audit.models import AuditEntry
+from audit.models import AuditCheckpoint, AuditEntry
 from core.admin import ReadOnlyAdminMixin
 
 
@@ -32,3 +32,12 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "hash",
         "seal",
     ]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditCheckpoint]):
+    """Signed checkpoints of the chain (``audit.checkpoints``): published by the beat and by
+    ``manage.py audit_checkpoint``; read here, never changed."""
+
+    list_display = ["seq", "hash", "signed_at"]
+    readonly_fields = ["seq", "hash", "signed_at", "public_key", "signature"]

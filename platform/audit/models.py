@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.chain import GENESIS_HASH
 from audit.exceptions import AuditLogImmutable
 
-__all__ = ["ACTION_PATTERN", "AuditChainHead", "AuditEntry", "AuditLogImmutable"]
+__all__ = ["ACTION_PATTERN", "AuditChainHead", "AuditCheckpoint", "AuditEntry", "AuditLogImmutable"]
 
 ACTION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 validate_action = RegexValidator(
@@ -116,3 +116,22 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head at #{self.last_seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement that the chain's entry ``seq`` had hash ``hash`` at ``signed_at``
+    (``audit.checkpoints``). Whoever keeps one can later prove that history up to it was not rewritten."""
+
+    seq = models.PositiveBigIntegerField(_("sequence number"), unique=True)
+    hash = models.CharField(_("hash"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"))
+    public_key = models.CharField(_("public key"), max_length=64)
+    signature = models.CharField(_("signature"), max_length=128)
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"audit checkpoint at #{self.seq}"

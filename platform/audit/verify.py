@@ -41,6 +41,7 @@ class VerifyResult:
     seq: int | None = None
     entry_id: int | None = None
     reason: str = ""
+    last_hash: str = ""  # the hash of the last entry checked
 
     @property
     def message(self) -> str:
@@ -77,8 +78,11 @@ def _entry_problem(entry: AuditEntry, *, expected_seq: int, prev_hash: str, key:
     return None
 
 
-def verify_chain(*, chunk_size: int = 1000) -> VerifyResult:
-    """Walk the whole log in sequence order and return the first problem found, if any."""
+def verify_chain(*, chunk_size: int = 1000, through_seq: int | None = None) -> VerifyResult:
+    """Walk the whole log in sequence order and return the first problem found, if any.
+
+    ``through_seq`` stops after that entry and leaves the head out (a checkpoint's question: is the chain
+    sound up to there, and what is that entry's hash?)."""
     key = settings.AUDIT_SEAL_KEY
     head = AuditChainHead.objects.filter(pk=1).first()
     head_seq = head.last_seq if head is not None else 0
@@ -89,6 +93,8 @@ def verify_chain(*, chunk_size: int = 1000) -> VerifyResult:
     head_entry_hash: str | None = None
     while True:
         page = AuditEntry.objects.order_by("seq")
+        if through_seq is not None:
+            page = page.filter(seq__lte=through_seq)
         if last is not None:
             page = page.filter(seq__gt=last.seq)
         entries = list(page[:chunk_size])
@@ -104,6 +110,9 @@ def verify_chain(*, chunk_size: int = 1000) -> VerifyResult:
         if len(entries) < chunk_size:
             break
 
+    if through_seq is not None:
+        return VerifyResult(ok=True, checked=checked, last_hash=prev_hash if checked else "")
+
     if head is None:
         return (
             VerifyResult(ok=True, checked=0) if last is None else _broken(checked, last, REASON_HEAD_MISSING)
@@ -113,4 +122,4 @@ def verify_chain(*, chunk_size: int = 1000) -> VerifyResult:
     expected_head_hash = GENESIS_HASH if head_seq == 0 else head_entry_hash
     if head_seq > checked or head.last_hash != expected_head_hash:
         return _broken(checked, last, REASON_TAIL)
-    return VerifyResult(ok=True, checked=checked)
+    return VerifyResult(ok=True, checked=checked, last_hash=prev_hash if checked else "")

@@ -43,6 +43,12 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or embedded_secret(VAR_DIR, "secret_ke
 # Key that seals audit entries (HMAC over each entry hash). Someone who can write to the database
 # but does not hold this key cannot rebuild a consistent chain after tampering.
 AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY") or embedded_secret(VAR_DIR, "audit_seal_key")
+# Signs the audit chain's published checkpoints (Ed25519; 32 bytes in urlsafe base64). Kept in the settings,
+# never in the database, so that whoever can rewrite the database cannot sign a rewritten history.
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY") or embedded_secret(
+    VAR_DIR, "audit_checkpoint_key"
+)
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env_int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", 24 * 3600)
 DEBUG = env_bool("DEBUG", False)
 # Behind a proxy that sets X-Forwarded-For, its first hop is the client address recorded in the audit log.
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
@@ -217,6 +223,10 @@ CELERY_BEAT_SCHEDULE = {
     "release-due-instalments": {
         "task": "payments.tasks.release_due_instalments",
         "schedule": float(env_int("PAYMENTS_RELEASE_INTERVAL_SECONDS", 3600)),
+    },
+    "publish-audit-checkpoint": {
+        "task": "audit.tasks.publish_checkpoint",
+        "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

@@ -44,6 +44,7 @@ def _kek() -> str:
 MAKERS: dict[str, Callable[[], str]] = {
     "secret_key": _django_key,
     "audit_seal_key": _token,
+    "audit_checkpoint_key": _kek,  # an Ed25519 private key: 32 random bytes, the same form
     "screening_key_encryption_key": _kek,
 }
 

@@ -9,7 +9,14 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import AUDIT_SEAL_KEY, DATABASES, REDIS_URL, SCREENING_KEY_ENCRYPTION_KEY, SECRET_KEY
+from .base import (
+    AUDIT_CHECKPOINT_KEY,
+    AUDIT_SEAL_KEY,
+    DATABASES,
+    REDIS_URL,
+    SCREENING_KEY_ENCRYPTION_KEY,
+    SECRET_KEY,
+)
 from .embedded_secrets import is_development_secret
 
 for required in (
@@ -17,6 +24,7 @@ for required in (
     "REDIS_URL",
     "SECRET_KEY",
     "AUDIT_SEAL_KEY",
+    "AUDIT_CHECKPOINT_KEY",
     "ALLOWED_HOSTS",
     "SCREENING_KEY_ENCRYPTION_KEY",
 ):
@@ -31,6 +39,7 @@ if not REDIS_URL:
 for name, value in (
     ("SECRET_KEY", SECRET_KEY),
     ("AUDIT_SEAL_KEY", AUDIT_SEAL_KEY),
+    ("AUDIT_CHECKPOINT_KEY", AUDIT_CHECKPOINT_KEY),
     ("SCREENING_KEY_ENCRYPTION_KEY", SCREENING_KEY_ENCRYPTION_KEY),
 ):
     if is_development_secret(value):
