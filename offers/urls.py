@@ -16,4 +16,5 @@ urlpatterns = [
     path("offers/<int:pk>/withdraw/", pages.offer_withdraw, name="withdraw"),
     path("agreements/<uuid:public_id>/", memo.memo, name="agreement-memo"),
     path("agreements/<uuid:public_id>/memo.pdf", memo.memo_pdf, name="agreement-memo-pdf"),
+    path("agreements/<uuid:public_id>/checkpoint.json", memo.memo_checkpoint, name="agreement-checkpoint"),
 ]

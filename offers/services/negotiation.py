@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.policy import account_readiness
 from audit.services import audit_record
+from audit.tasks import publish_checkpoint
 from core.errors import Conflict, InvalidInput, NotFound
 from festival.models import Film
 from festival.policy import film_team_organisation
@@ -262,6 +263,8 @@ def thread_accept(*, user: User, offer: Offer, version: object, terms_hash: obje
         offer_transition(offer=locked, to=OfferStatus.ACCEPTED, actor=user, side=side, version=accepted)
         # Its payment schedule, in this transaction (``offers.signals``)
         agreement_recorded.send(sender=Agreement, agreement=agreement, actor=user)
+        # A signed checkpoint covering the deal, once it is committed: the parties can keep it at once
+        transaction.on_commit(publish_checkpoint.delay)
         return agreement
 
 

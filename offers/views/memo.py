@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.text import slugify
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.decorators import ready_required
 from accounts.permissions import acting_user
+from audit.checkpoints import checkpoint_document, checkpoint_for
 from offers.memo import memo_context, memo_pdf_languages, render_memo_pdf
 from offers.models import Agreement
 from offers.selectors.agreements import agreements_visible_to
@@ -86,5 +87,20 @@ def memo_pdf(request: HttpRequest, agreement: Agreement, language: str) -> HttpR
     )
     response["Content-Disposition"] = f'inline; filename="{filename}"'  # an ASCII slug: nothing to escape
     response["Content-Language"] = language
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@ready_required
+def memo_checkpoint(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The signed audit checkpoint that covers this agreement's entries (``audit.checkpoints``), for a party
+    (or their lawyer) to keep: checked later against the chain, it shows whether the deal's history was
+    rewritten. 404 until the one published when the agreement was recorded exists."""
+    agreement = _agreement_or_404(request, public_id)
+    checkpoint = checkpoint_for(target=agreement)
+    if checkpoint is None:
+        raise Http404(_("No checkpoint covers this agreement yet."))
+    response = JsonResponse(checkpoint_document(checkpoint), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="audit-checkpoint-{checkpoint.seq}.json"'
     response["Cache-Control"] = "no-store"
     return response

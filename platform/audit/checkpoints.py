@@ -25,13 +25,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from audit.chain import canonical_bytes, format_timestamp
-from audit.models import AuditChainHead, AuditCheckpoint
+from audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
+from audit.targets import target_ref
 from audit.verify import verify_chain
 from core.insecure import DEV_MARKER
 
@@ -104,6 +106,13 @@ def checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
 def checkpoint_covering(*, seq: int) -> AuditCheckpoint | None:
     """The earliest checkpoint at or after entry ``seq`` (the one that covers it)."""
     return AuditCheckpoint.objects.filter(seq__gte=seq).order_by("seq").first()
+
+
+def checkpoint_for(*, target: models.Model) -> AuditCheckpoint | None:
+    """The checkpoint covering every entry about ``target`` so far (None until one is published)."""
+    target_type, target_id = target_ref(target)
+    last = AuditEntry.objects.filter(target_type=target_type, target_id=target_id).aggregate(seq=Max("seq"))
+    return checkpoint_covering(seq=last["seq"]) if last["seq"] is not None else None
 
 
 @dataclass(frozen=True)
